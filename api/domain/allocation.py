@@ -1,0 +1,78 @@
+"""Allocation of arriving units to the queue, and the plan for a new order line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from api.domain.errors import OutOfStock
+from api.domain.model import Policy, QueueEntry, Stock
+
+
+@dataclass(frozen=True)
+class Grant:
+    back_order_id: int
+    units: int
+
+
+def allocate(units: int, queue: Sequence[QueueEntry]) -> list[Grant]:
+    """Give ``units`` to ``queue`` (already in queue order), head first.
+
+    The head may be filled in part; nobody behind it receives a unit while it is short.
+    """
+    grants: list[Grant] = []
+    left = max(units, 0)
+    for entry in queue:
+        if left == 0:
+            break
+        take = min(left, entry.remaining)
+        if take > 0:
+            grants.append(Grant(entry.id, take))
+            left -= take
+    return grants
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    allocate_now: int
+    backorder: int
+
+
+def orderable_units(stock: Stock, policy: Policy, discontinued: bool) -> int:
+    """How many units an order could take now, in stock plus as a back order."""
+    if discontinued:
+        return 0
+    free = max(stock.available, 0) if stock.waiting == 0 else 0
+    if not policy.allow_backorders:
+        return free
+    if policy.cap is None:
+        return 2**31 - 1
+    return free + max(policy.cap - stock.waiting, 0)
+
+
+def plan_line(
+    sku: str, requested: int, stock: Stock, policy: Policy, discontinued: bool, today: date
+) -> LinePlan:
+    """Split a requested quantity into units allocated now and units back-ordered.
+
+    Waiting back orders are owed every free unit, so a new order takes stock only when the
+    queue is empty. A pre-order is a back order in full: it ships on release.
+    """
+    orderable = orderable_units(stock, policy, discontinued)
+    if requested > orderable:
+        reason = _refusal_reason(policy, discontinued)
+        raise OutOfStock(sku, requested, orderable, reason)
+    if policy.is_preorder(today):
+        return LinePlan(0, requested)
+    free = max(stock.available, 0) if stock.waiting == 0 else 0
+    now = min(requested, free)
+    return LinePlan(now, requested - now)
+
+
+def _refusal_reason(policy: Policy, discontinued: bool) -> str:
+    if discontinued:
+        return "discontinued"
+    if not policy.allow_backorders:
+        return "back orders not allowed"
+    return "back-order cap reached"

@@ -1,0 +1,85 @@
+"""Plain values the rules work on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    WAITING = "WAITING"
+    PARTIALLY_ALLOCATED = "PARTIALLY_ALLOCATED"
+    ALLOCATED = "ALLOCATED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+
+
+OPEN_STATUSES = frozenset({Status.WAITING, Status.PARTIALLY_ALLOCATED, Status.ALLOCATED})
+QUEUED_STATUSES = frozenset({Status.WAITING, Status.PARTIALLY_ALLOCATED})
+
+
+class Availability(StrEnum):
+    IN_STOCK = "IN_STOCK"
+    LOW_STOCK = "LOW_STOCK"
+    BACKORDERABLE = "BACKORDERABLE"
+    PREORDER = "PREORDER"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+
+
+class RestockStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED"
+    RECEIVED = "RECEIVED"
+    CANCELLED = "CANCELLED"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A product's back-order policy."""
+
+    allow_backorders: bool = True
+    cap: int | None = None
+    lead_time_days: int = 14
+    handling_days: int = 1
+    release_date: date | None = None
+    delay_grace_days: int = 2
+    low_stock_threshold: int = 5
+
+    def is_preorder(self, today: date) -> bool:
+        return self.release_date is not None and today < self.release_date
+
+
+@dataclass(frozen=True)
+class Stock:
+    on_hand: int
+    allocated: int
+    waiting: int
+    """Units of open back orders not yet allocated."""
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.allocated
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """An open back order as the queue sees it."""
+
+    id: int
+    priority: int
+    placed_at: datetime
+    quantity: int
+    allocated: int
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.allocated
+
+
+@dataclass(frozen=True)
+class Supply:
+    """Units still expected from one scheduled restock."""
+
+    expected: date
+    units: int

@@ -1,0 +1,57 @@
+"""Input rules shared by the use cases. Each failure names its field."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from api.domain.errors import InvalidInput
+
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_QUANTITY = 100_000
+
+
+def sku(value: str, field: str = "sku") -> str:
+    value = value.strip()
+    if not SKU_PATTERN.match(value):
+        raise InvalidInput(field, "1 to 64 letters, digits, '.', '_' or '-', starting with one of the first two")
+    return value
+
+
+def positive(value: int, field: str, maximum: int = MAX_QUANTITY) -> int:
+    if value <= 0:
+        raise InvalidInput(field, "must be greater than zero")
+    if value > maximum:
+        raise InvalidInput(field, f"must be at most {maximum}")
+    return value
+
+
+def non_negative(value: int, field: str, maximum: int = MAX_QUANTITY * 100) -> int:
+    if value < 0:
+        raise InvalidInput(field, "must not be negative")
+    if value > maximum:
+        raise InvalidInput(field, f"must be at most {maximum}")
+    return value
+
+
+def days(value: int, field: str) -> int:
+    return non_negative(value, field, maximum=3650)
+
+
+def price(value: Decimal, field: str = "price") -> Decimal:
+    if not value.is_finite() or value < 0:
+        raise InvalidInput(field, "must be a finite amount of zero or more")
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InvalidInput(field, "at most two decimal places")
+    if value >= Decimal("1e10"):
+        raise InvalidInput(field, "too large")
+    return value
+
+
+def text(value: str, field: str, maximum: int, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(field, "must not be empty")
+    if len(value) > maximum:
+        raise InvalidInput(field, f"at most {maximum} characters")
+    return value

@@ -1,0 +1,1 @@
+"""One async function per use case; each runs in one transaction."""

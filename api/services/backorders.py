@@ -1,0 +1,89 @@
+"""A back order's own moves: cancel (with refund) and ship."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from api.domain import validation
+from api.domain.errors import NotFound, NotReleased
+from api.domain.identity import Actor, require_owner_or_staff, require_staff
+from api.domain.model import QUEUED_STATUSES, Status
+from api.domain.status import transition
+from api.services.changes import Changes
+from api.services.clock import utcnow
+from api.services.locks import lock_product
+from api.services.queue import resync_queue
+from api.store.models import BackOrder, Order, Product
+
+
+async def cancel_back_order(
+    actor: Actor | None, back_order_id: int, reason: str = "", now: datetime | None = None
+) -> BackOrder:
+    """Cancel and refund in full; the units it held go to the next in line."""
+    reason = validation.text(reason, "reason", 200, required=False)
+    changes = Changes(now or utcnow())
+    async with in_transaction():
+        product, back_order = await _lock(back_order_id)
+        require_owner_or_staff(actor, back_order.customer_id)
+        was_queued = back_order.status in QUEUED_STATUSES
+        back_order.status = transition(back_order.status, Status.CANCELLED)
+        product.allocated -= back_order.allocated
+        if was_queued:
+            product.waiting -= back_order.remaining_units
+        refund = back_order.unit_price * back_order.quantity
+        back_order.refunded_amount = refund
+        back_order.queue_position = None
+        back_order.units_ahead = 0
+        back_order.closed_at = changes.now
+        changes.touch(back_order, "status", "refunded_amount", "queue_position",
+                      "units_ahead", "closed_at")
+        changes.record(back_order, "CANCELLED", reason=reason, released=back_order.allocated,
+                       by="staff" if actor is not None and actor.is_staff else "customer")
+        changes.record(back_order, "REFUNDED", amount=refund)
+        await Order.filter(id=back_order.order_id).update(
+            amount_refunded=F("amount_refunded") + refund
+        )
+        await resync_queue(product, changes)
+        await changes.flush()
+    return back_order
+
+
+async def ship_back_order(
+    actor: Actor | None,
+    back_order_id: int,
+    tracking_code: str = "",
+    now: datetime | None = None,
+) -> BackOrder:
+    require_staff(actor)
+    tracking = validation.text(tracking_code, "trackingCode", 128, required=False)
+    changes = Changes(now or utcnow())
+    async with in_transaction():
+        product, back_order = await _lock(back_order_id)
+        back_order.status = transition(back_order.status, Status.SHIPPED)
+        release = product.release_date
+        if release is not None and changes.now.date() < release:
+            raise NotReleased(product.sku, release)
+        product.on_hand -= back_order.quantity
+        product.allocated -= back_order.quantity
+        back_order.tracking_code = tracking or None
+        back_order.closed_at = changes.now
+        changes.touch(back_order, "status", "tracking_code", "closed_at")
+        changes.record(back_order, "SHIPPED", tracking_code=tracking or None)
+        changes.product_changed(product)
+        await changes.flush()
+    return back_order
+
+
+async def _lock(back_order_id: int) -> tuple[Product, BackOrder]:
+    """Lock the back order's product first (the lock order of every use case), then it."""
+    found = await BackOrder.filter(id=back_order_id).only("id", "product_id").first()
+    if found is None:
+        raise NotFound("BackOrder", str(back_order_id))
+    product = await lock_product(found.product_id)
+    back_order = await BackOrder.filter(id=back_order_id).select_for_update().first()
+    if back_order is None:
+        raise NotFound("BackOrder", str(back_order_id))
+    return product, back_order

@@ -1,0 +1,139 @@
+"""Products, their back-order policy and their stock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from api.domain import validation
+from api.domain.errors import DuplicateSku, InsufficientStock, InvalidInput
+from api.domain.identity import Actor, require_staff
+from api.domain.model import Policy
+from api.services.changes import Changes
+from api.services.clock import utcnow
+from api.services.locks import lock_product_by_sku
+from api.services.queue import resync_queue
+from api.store.models import Product
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """Fields to change in a policy; ``None`` keeps the current value."""
+
+    allow_backorders: bool | None = None
+    cap: int | None = None
+    clear_cap: bool = False
+    lead_time_days: int | None = None
+    handling_days: int | None = None
+    release_date: date | None = None
+    clear_release_date: bool = False
+    delay_grace_days: int | None = None
+    low_stock_threshold: int | None = None
+    discontinued: bool | None = None
+
+
+async def create_product(
+    actor: Actor | None,
+    sku: str,
+    name: str,
+    price: Decimal,
+    digital: bool = False,
+    on_hand: int = 0,
+    policy: Policy | None = None,
+) -> Product:
+    require_staff(actor)
+    policy = _checked(policy or Policy())
+    row = dict(
+        sku=validation.sku(sku),
+        name=validation.text(name, "name", 200),
+        price=validation.price(price),
+        digital=digital,
+        on_hand=validation.non_negative(on_hand, "onHand"),
+        **_policy_columns(policy),
+    )
+    if await Product.filter(sku=row["sku"]).exists():
+        raise DuplicateSku(row["sku"])
+    try:
+        async with in_transaction():
+            return await Product.create(**row)
+    except IntegrityError:
+        raise DuplicateSku(row["sku"]) from None
+
+
+async def update_backorder_policy(
+    actor: Actor | None, sku: str, change: PolicyChange, now: datetime | None = None
+) -> Product:
+    require_staff(actor)
+    async with in_transaction():
+        product = await lock_product_by_sku(sku)
+        policy = _checked(_changed(product.policy, change))
+        for column, value in _policy_columns(policy).items():
+            setattr(product, column, value)
+        if change.discontinued is not None:
+            product.discontinued = change.discontinued
+        changes = Changes(now or utcnow())
+        await resync_queue(product, changes)
+        await changes.flush()
+    return product
+
+
+async def adjust_stock(
+    actor: Actor | None, sku: str, delta: int, reason: str = "", now: datetime | None = None
+) -> Product:
+    """Count stock in or out. Units counted in go to waiting back orders first."""
+    require_staff(actor)
+    if delta == 0:
+        raise InvalidInput("delta", "must not be zero")
+    validation.text(reason, "reason", 200, required=False)
+    async with in_transaction():
+        product = await lock_product_by_sku(sku)
+        free = product.on_hand - product.allocated
+        if delta < 0 and -delta > free:
+            raise InsufficientStock(product.sku, delta, free)
+        if product.on_hand + delta > validation.MAX_QUANTITY * 100:
+            raise InvalidInput("delta", "stock would be too large")
+        product.on_hand += delta
+        changes = Changes(now or utcnow())
+        await resync_queue(product, changes)
+        await changes.flush()
+    return product
+
+
+def _changed(policy: Policy, change: PolicyChange) -> Policy:
+    updates = {
+        f.name: getattr(change, f.name)
+        for f in fields(Policy)
+        if getattr(change, f.name, None) is not None
+    }
+    policy = replace(policy, **updates)
+    if change.clear_cap:
+        policy = replace(policy, cap=None)
+    if change.clear_release_date:
+        policy = replace(policy, release_date=None)
+    return policy
+
+
+def _checked(policy: Policy) -> Policy:
+    if policy.cap is not None:
+        validation.non_negative(policy.cap, "backorderCap")
+    validation.days(policy.lead_time_days, "leadTimeDays")
+    validation.days(policy.handling_days, "handlingDays")
+    validation.days(policy.delay_grace_days, "delayGraceDays")
+    validation.non_negative(policy.low_stock_threshold, "lowStockThreshold")
+    return policy
+
+
+def _policy_columns(policy: Policy) -> dict[str, object]:
+    return {
+        "allow_backorders": policy.allow_backorders,
+        "backorder_cap": policy.cap,
+        "lead_time_days": policy.lead_time_days,
+        "handling_days": policy.handling_days,
+        "release_date": policy.release_date,
+        "delay_grace_days": policy.delay_grace_days,
+        "low_stock_threshold": policy.low_stock_threshold,
+    }

@@ -1,0 +1,170 @@
+"""Reads: what queries may see, paged by opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from api.domain.availability import availability
+from api.domain.errors import InvalidInput
+from api.domain.identity import Actor
+from api.domain.model import Availability, Status
+from api.services.queue import OPEN_RESTOCK
+from api.store.models import BackOrder, Order, Product, Restock
+
+T = TypeVar("T", bound=Model)
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    query: QuerySet[T]
+
+
+class BackOrderSort(StrEnum):
+    PLACED = "PLACED"
+    QUEUE = "QUEUE"
+
+
+def encode_cursor(value: int | str) -> str:
+    return base64.urlsafe_b64encode(f"k:{value}".encode()).decode()
+
+
+def decode_cursor(cursor: str, field: str = "after") -> str:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput(field, "not a cursor from this API") from None
+    if not text.startswith("k:"):
+        raise InvalidInput(field, "not a cursor from this API")
+    return text[2:]
+
+
+def page_size(first: int | None, maximum: int) -> int:
+    if first is None:
+        return min(20, maximum)
+    if first < 0 or first > maximum:
+        raise InvalidInput("first", f"must be between 0 and {maximum}")
+    return first
+
+
+def product_availability(product: Product, today: date) -> Availability:
+    return availability(product.stock, product.policy, product.discontinued, today)
+
+
+async def get_product(sku: str) -> Product | None:
+    return await Product.filter(sku=sku).first()
+
+
+async def list_products(
+    first: int, after: str | None, wanted: Sequence[Availability] | None, today: date
+) -> Page[Product]:
+    query = Product.all().order_by("sku")
+    if after is not None:
+        query = query.filter(sku__gt=decode_cursor(after))
+    if not wanted:
+        rows = await query.limit(first + 1)
+        return _page(rows, first, lambda p: p.sku, after is not None, Product.all())
+    # Availability is computed, so scan in batches until the page is full.
+    found: list[Product] = []
+    batch = max(first * 2, 50)
+    offset = 0
+    while len(found) <= first:
+        rows = await query.offset(offset).limit(batch)
+        found += [p for p in rows if product_availability(p, today) in wanted]
+        if len(rows) < batch:
+            break
+        offset += batch
+    return _page(found, first, lambda p: p.sku, after is not None, Product.all())
+
+
+async def get_back_order(actor: Actor | None, back_order_id: int) -> BackOrder | None:
+    back_order = await BackOrder.filter(id=back_order_id).first()
+    if back_order is None or actor is None or not actor.may_see(back_order.customer_id):
+        return None
+    return back_order
+
+
+async def list_back_orders(
+    actor: Actor,
+    first: int,
+    after: str | None,
+    sku: str | None = None,
+    statuses: Sequence[Status] | None = None,
+    customer_id: str | None = None,
+    sort: BackOrderSort = BackOrderSort.PLACED,
+) -> Page[BackOrder]:
+    query = BackOrder.all()
+    if not actor.is_staff:
+        customer_id = actor.subject if customer_id in (None, actor.subject) else "\x00none"
+    if customer_id is not None:
+        query = query.filter(customer_id=customer_id)
+    if sku is not None:
+        query = query.filter(product__sku=sku)
+    if statuses:
+        query = query.filter(status__in=list(statuses))
+    base = query
+    if sort is BackOrderSort.QUEUE:
+        query = query.filter(queue_position__isnull=False).order_by("product_id", "queue_position")
+        if after is not None:
+            product_id, _, position = decode_cursor(after).partition(":")
+            query = query.filter(product_id__gte=_int(product_id)).exclude(
+                product_id=_int(product_id), queue_position__lte=_int(position)
+            )
+        rows = await query.limit(first + 1)
+        return _page(rows, first, lambda b: f"{b.product_id}:{b.queue_position}",
+                     after is not None, base.filter(queue_position__isnull=False))
+    query = query.order_by("id")
+    if after is not None:
+        query = query.filter(id__gt=_int(decode_cursor(after)))
+    rows = await query.limit(first + 1)
+    return _page(rows, first, lambda b: b.id, after is not None, base)
+
+
+async def get_order(actor: Actor | None, order_id: int) -> Order | None:
+    order = await Order.filter(id=order_id).first()
+    if order is None or actor is None or not actor.may_see(order.customer_id):
+        return None
+    return order
+
+
+async def list_orders(customer_id: str, first: int, after: str | None) -> Page[Order]:
+    base = Order.filter(customer_id=customer_id)
+    query = base.order_by("-id")
+    if after is not None:
+        query = query.filter(id__lt=_int(decode_cursor(after)))
+    rows = await query.limit(first + 1)
+    return _page(rows, first, lambda o: o.id, after is not None, base)
+
+
+async def list_restocks(sku: str, include_closed: bool) -> list[Restock]:
+    query = Restock.filter(product__sku=sku)
+    if not include_closed:
+        query = query.filter(status__in=OPEN_RESTOCK)
+    return await query.order_by("expected_date", "id")
+
+
+def _page(
+    rows: list[T], first: int, key: object, had_cursor: bool, query: QuerySet[T]
+) -> Page[T]:
+    items = rows[:first]
+    cursors = [encode_cursor(key(row)) for row in items]  # type: ignore[operator]
+    return Page(items, cursors, len(rows) > first, had_cursor, query)
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput("after", "not a cursor from this API") from None

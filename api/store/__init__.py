@@ -1,0 +1,1 @@
+"""Persistence: Tortoise models, the database config, transactions and migrations."""

@@ -1,0 +1,201 @@
+"""Tortoise models. Field names follow the domain's words."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from api.domain.model import Policy, QueueEntry, RestockStatus, Status, Stock, Supply
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Product(Model):
+    id = fields.IntField(primary_key=True)
+    sku = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200)
+    digital = fields.BooleanField(default=False)
+    price = fields.DecimalField(**MONEY)
+    discontinued = fields.BooleanField(default=False)
+    on_hand = fields.IntField(default=0)
+    allocated = fields.IntField(default=0)
+    waiting = fields.IntField(default=0)
+    allow_backorders = fields.BooleanField(default=True)
+    backorder_cap = fields.IntField(null=True)
+    lead_time_days = fields.IntField(default=14)
+    handling_days = fields.IntField(default=1)
+    release_date = fields.DateField(null=True)
+    delay_grace_days = fields.IntField(default=2)
+    low_stock_threshold = fields.IntField(default=5)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "product"
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(
+            allow_backorders=self.allow_backorders,
+            cap=self.backorder_cap,
+            lead_time_days=self.lead_time_days,
+            handling_days=self.handling_days,
+            release_date=self.release_date,
+            delay_grace_days=self.delay_grace_days,
+            low_stock_threshold=self.low_stock_threshold,
+        )
+
+    @property
+    def stock(self) -> Stock:
+        return Stock(on_hand=self.on_hand, allocated=self.allocated, waiting=self.waiting)
+
+
+class Restock(Model):
+    id = fields.IntField(primary_key=True)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="restocks", on_delete=fields.RESTRICT
+    )
+    product_id: int
+    quantity = fields.IntField()
+    received = fields.IntField(default=0)
+    expected_date = fields.DateField()
+    status = fields.CharEnumField(RestockStatus, max_length=20, default=RestockStatus.SCHEDULED)
+    note = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "restock"
+        indexes = (("product_id", "status", "expected_date"),)
+
+    @property
+    def outstanding(self) -> int:
+        return max(self.quantity - self.received, 0)
+
+    @property
+    def supply(self) -> Supply:
+        return Supply(expected=self.expected_date, units=self.outstanding)
+
+
+class Order(Model):
+    id = fields.IntField(primary_key=True)
+    customer_id = fields.CharField(max_length=128, db_index=True)
+    idempotency_key = fields.CharField(max_length=128)
+    request_hash = fields.CharField(max_length=64)
+    currency = fields.CharField(max_length=3)
+    amount_charged = fields.DecimalField(**MONEY)
+    amount_refunded = fields.DecimalField(**MONEY, default=0)
+    placed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "customer_order"
+        unique_together = (("customer_id", "idempotency_key"),)
+
+
+class OrderLine(Model):
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="lines", on_delete=fields.CASCADE
+    )
+    order_id: int
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="order_lines", on_delete=fields.RESTRICT
+    )
+    product_id: int
+    quantity = fields.IntField()
+    unit_price = fields.DecimalField(**MONEY)
+    amount_charged = fields.DecimalField(**MONEY)
+    allocated_now = fields.IntField()
+    backordered = fields.IntField()
+
+    class Meta:
+        table = "order_line"
+
+
+class BackOrder(Model):
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="back_orders", on_delete=fields.CASCADE
+    )
+    order_id: int
+    line: fields.ForeignKeyRelation[OrderLine] = fields.ForeignKeyField(
+        "models.OrderLine", related_name="back_orders", on_delete=fields.CASCADE
+    )
+    line_id: int
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="back_orders", on_delete=fields.RESTRICT
+    )
+    product_id: int
+    customer_id = fields.CharField(max_length=128)
+    quantity = fields.IntField()
+    allocated = fields.IntField(default=0)
+    status = fields.CharEnumField(Status, max_length=24, default=Status.WAITING)
+    priority = fields.IntField(default=0)
+    placed_at = fields.DatetimeField()
+    unit_price = fields.DecimalField(**MONEY)
+    queue_position = fields.IntField(null=True)
+    units_ahead = fields.IntField(default=0)
+    estimated_ship_date = fields.DateField()
+    estimate_scheduled = fields.BooleanField(default=False)
+    promised_date = fields.DateField()
+    delayed = fields.BooleanField(default=False)
+    refunded_amount = fields.DecimalField(**MONEY, default=0)
+    tracking_code = fields.CharField(max_length=128, null=True)
+    version = fields.IntField(default=1)
+    allocated_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "back_order"
+        indexes = (
+            ("product_id", "status", "priority", "placed_at"),
+            ("customer_id", "id"),
+        )
+
+    @property
+    def remaining_units(self) -> int:
+        return self.quantity - self.allocated
+
+    @property
+    def entry(self) -> QueueEntry:
+        return QueueEntry(
+            id=self.id,
+            priority=self.priority,
+            placed_at=self.placed_at,
+            quantity=self.quantity,
+            allocated=self.allocated,
+        )
+
+
+class BackOrderEvent(Model):
+    # One line of a back order history.
+    id = fields.IntField(primary_key=True)
+    back_order: fields.ForeignKeyRelation[BackOrder] = fields.ForeignKeyField(
+        "models.BackOrder", related_name="events", on_delete=fields.CASCADE
+    )
+    back_order_id: int
+    kind = fields.CharField(max_length=32)
+    status = fields.CharEnumField(Status, max_length=24)
+    version = fields.IntField()
+    at = fields.DatetimeField()
+    detail = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "back_order_event"
+        indexes = (("back_order_id", "id"),)
+
+
+class OutboxEvent(Model):
+    # Events written in the transaction of a use case; consumers publish them after commit.
+    id = fields.BigIntField(primary_key=True)
+    topic = fields.CharField(max_length=64)
+    key = fields.CharField(max_length=128)
+    payload = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    published_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox_event"
+        indexes = (("published_at", "id"),)

@@ -1,0 +1,81 @@
+"""Fixtures shared by every tier: a throwaway PostgreSQL server and per-test databases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from tortoise.backends.base import executor
+from tortoise.connection import get_connection
+from tortoise.context import TortoiseContext
+
+from api.store.database import migrate, tortoise_config
+from tests.pgserver import PostgresServer, find_pg_bin
+
+TABLES = (
+    "outbox_event",
+    "back_order_event",
+    "back_order",
+    "order_line",
+    "customer_order",
+    "restock",
+    "product",
+)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, started from the installed binaries."""
+    if find_pg_bin() is None:
+        if os.environ.get("BACKORDERS_SKIP_POSTGRES") == "1":
+            pytest.skip("BACKORDERS_SKIP_POSTGRES=1 and no PostgreSQL server binaries")
+        pytest.fail("PostgreSQL server binaries not found: install Debian's postgresql package")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres: PostgresServer) -> str:
+    """A migrated database, emptied before each test that uses it."""
+    url = postgres.create_database("backorders_test")
+    asyncio.run(migrate(url))
+    return url
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite://{path}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        url = _sqlite_url(tmp_path / "test.sqlite3")
+        asyncio.run(migrate(url))
+        return url
+    url: str = request.getfixturevalue("postgres_url")
+    asyncio.run(_truncate(url))
+    return url
+
+
+async def _truncate(url: str) -> None:
+    executor.EXECUTOR_CACHE.clear()
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        await get_connection("default").execute_script(
+            f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"
+        )
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[str]:
+    """The ORM, connected to a fresh database of each kind, for the test's event loop."""
+    # Tortoise caches INSERT statements per table name, not per dialect: this process
+    # alternates SQLite and PostgreSQL, so start each test with an empty cache.
+    executor.EXECUTOR_CACHE.clear()
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(database_url))
+        yield database_url
