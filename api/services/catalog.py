@@ -70,7 +70,7 @@ async def update_backorder_policy(
     require_staff(actor)
     async with in_transaction():
         product = await lock_product_by_sku(sku)
-        policy = _checked(_changed(product.policy, change))
+        policy = _checked(apply_change(product.policy, change))
         for column, value in _policy_columns(policy).items():
             setattr(product, column, value)
         if change.discontinued is not None:
@@ -103,7 +103,7 @@ async def adjust_stock(
     return product
 
 
-def _changed(policy: Policy, change: PolicyChange) -> Policy:
+def apply_change(policy: Policy, change: PolicyChange) -> Policy:
     updates = {
         f.name: getattr(change, f.name)
         for f in fields(Policy)

@@ -1,0 +1,69 @@
+"""Bearer tokens: JWTs signed by the shop's identity service, naming a customer or staff."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from api.domain.identity import Actor, Role
+from api.settings import Settings
+
+ROLE_CLAIM = "role"
+
+
+class InvalidToken(Exception):
+    """The bearer token is not one this service accepts; the message says why."""
+
+
+def verify(token: str, settings: Settings) -> Actor:
+    key = settings.jwt_public_key if settings.jwt_algorithm == "RS256" else settings.jwt_secret
+    if not key:
+        raise InvalidToken("the server has no key for this algorithm")
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["sub", "exp"], "verify_aud": settings.jwt_audience is not None},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from None
+    role = str(claims.get(ROLE_CLAIM, "customer")).upper()
+    if role not in Role.__members__:
+        raise InvalidToken(f"unknown role {role!r}")
+    subject = str(claims["sub"])
+    if not subject or len(subject) > 128:
+        raise InvalidToken("bad subject")
+    return Actor(subject=subject, role=Role(role))
+
+
+def mint(settings: Settings, subject: str, role: Role, ttl: timedelta, private_key: str | None = None) -> str:
+    """A token for development and tests (HS256 with the configured secret by default)."""
+    now = datetime.now(UTC)
+    claims: dict[str, object] = {
+        "sub": subject,
+        ROLE_CLAIM: role.value.lower(),
+        "iat": now,
+        "exp": now + ttl,
+    }
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    key = private_key if settings.jwt_algorithm == "RS256" else settings.jwt_secret
+    if key is None:
+        raise InvalidToken("RS256 tokens need the identity service's private key")
+    return jwt.encode(claims, key, algorithm=settings.jwt_algorithm)
+
+
+def bearer(header: str | None) -> str | None:
+    """The token in an ``Authorization: Bearer ...`` header, or None when there is none."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("use 'Authorization: Bearer <token>'")
+    return token.strip()

@@ -1,0 +1,122 @@
+"""The ``backorders`` command: serve, migrate, token, seed-demo, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from api.auth import mint
+from api.domain.identity import Role
+from api.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"backorders: bad settings:\n{exc}", file=sys.stderr)
+        return 2
+    result: int = args.run(args, settings)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="backorders", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate, then serve the API (HOST, PORT)")
+    serve.add_argument("--demo", action="store_true", help="add demo data and print tokens")
+    serve.add_argument("--no-migrate", action="store_true", help="do not migrate first")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(run=_migrate)
+
+    token = commands.add_parser("token", help="mint a development bearer token")
+    token.add_argument("subject", help="the customer or staff member id")
+    token.add_argument("--role", choices=["customer", "staff"], default="customer")
+    token.add_argument("--hours", type=float, default=24.0)
+    token.set_defaults(run=_token)
+
+    demo = commands.add_parser("seed-demo", help="add demo data to an empty database")
+    demo.set_defaults(run=_seed_demo)
+
+    export = commands.add_parser("export-schema", help="write the GraphQL SDL")
+    export.add_argument("--output", default="schema.graphql")
+    export.set_defaults(run=_export_schema)
+    return parser
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from api.store.database import migrate
+
+    asyncio.run(migrate(settings.database_url))
+    print("backorders: migrations applied")
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    role = Role(args.role.upper())
+    print(mint(settings, args.subject, role, timedelta(hours=args.hours)))
+    return 0
+
+
+def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from tortoise import Tortoise
+
+    from api import demo
+    from api.store.database import tortoise_config
+
+    async def run() -> bool:
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            return await demo.seed(settings.currency)
+        finally:
+            await Tortoise.close_connections()
+
+    added = asyncio.run(run())
+    print("backorders: demo data added" if added else "backorders: products exist; no demo data")
+    return 0
+
+
+def _export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from api.graphql.schema import schema
+
+    Path(args.output).write_text(schema.as_str() + "\n", encoding="utf-8")
+    print(f"backorders: wrote {args.output}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    if not args.no_migrate:
+        _migrate(args, settings)
+    if args.demo:
+        _seed_demo(args, settings)
+        _print_demo_tokens(settings)
+    print(f"backorders: GraphiQL at http://{settings.host}:{settings.port}/graphql", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="info", lifespan="on")
+    return 0
+
+
+def _print_demo_tokens(settings: Settings) -> None:
+    print("backorders: demo tokens (valid 30 days), send as 'Authorization: Bearer <token>':")
+    for subject, role in (("demo-staff", Role.STAFF), ("alice", Role.CUSTOMER),
+                          ("bob", Role.CUSTOMER)):
+        token = mint(settings, subject, role, timedelta(days=30))
+        print(f"  {role.value.lower():8} {subject:10} {token}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

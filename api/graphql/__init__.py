@@ -1,0 +1,1 @@
+"""The GraphQL API: types, queries, mutations, loaders, and the mapping of domain errors."""

@@ -1,0 +1,148 @@
+"""Domain errors as GraphQL types: the one place where a raised error becomes a result."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from api.domain import errors
+
+
+@strawberry.interface(description="An expected failure: nothing was changed.")
+class Error:
+    code: str
+    message: str
+
+
+@strawberry.type
+class InvalidInputError(Error):
+    field: str
+
+
+@strawberry.type
+class NotFoundError(Error):
+    kind: str
+    key: str
+
+
+@strawberry.type
+class ForbiddenError(Error):
+    pass
+
+
+@strawberry.type
+class OutOfStockError(Error):
+    sku: str
+    requested: int
+    orderable: int
+    reason: str
+
+
+@strawberry.type
+class InvalidTransitionError(Error):
+    entity: str
+    from_status: str
+    to_status: str
+
+
+@strawberry.type
+class InsufficientStockError(Error):
+    sku: str
+    requested_change: int
+    free: int
+
+
+@strawberry.type
+class DuplicateSkuError(Error):
+    sku: str
+
+
+@strawberry.type
+class IdempotencyConflictError(Error):
+    idempotency_key: str
+
+
+@strawberry.type
+class NotReleasedError(Error):
+    sku: str
+    release_date: date
+
+
+def _base(exc: errors.DomainError) -> dict[str, Any]:
+    return {"code": exc.code, "message": exc.message}
+
+
+class _Handler(strawberry.ExceptionHandler):  # type: ignore[type-arg]
+    """Turns one domain exception type into its GraphQL error type."""
+
+    def __init__(self, exception: type[errors.DomainError], error_type: type, build: Any) -> None:
+        self.exception_type = exception
+        self.error_type = error_type
+        self._build = build
+
+    def handle(self, exception: Any, *, field: Any, info: Any) -> Any:
+        return self.error_type(**_base(exception), **self._build(exception))
+
+
+_handler = _Handler
+
+
+EXCEPTION_HANDLERS = [
+    _handler(errors.InvalidInput, InvalidInputError, lambda e: {"field": e.field}),
+    _handler(errors.NotFound, NotFoundError, lambda e: {"kind": e.kind, "key": e.key}),
+    _handler(errors.Forbidden, ForbiddenError, lambda e: {}),
+    _handler(
+        errors.OutOfStock,
+        OutOfStockError,
+        lambda e: {"sku": e.sku, "requested": e.requested, "orderable": e.orderable,
+                   "reason": e.reason},
+    ),
+    _handler(
+        errors.InvalidTransition,
+        InvalidTransitionError,
+        lambda e: {"entity": e.entity, "from_status": e.from_status, "to_status": e.to_status},
+    ),
+    _handler(
+        errors.InsufficientStock,
+        InsufficientStockError,
+        lambda e: {"sku": e.sku, "requested_change": e.requested_change, "free": e.free},
+    ),
+    _handler(errors.DuplicateSku, DuplicateSkuError, lambda e: {"sku": e.sku}),
+    _handler(errors.IdempotencyConflict, IdempotencyConflictError,
+             lambda e: {"idempotency_key": e.key}),
+    _handler(errors.NotReleased, NotReleasedError,
+             lambda e: {"sku": e.sku, "release_date": e.release_date}),
+]
+
+
+class DomainErrorCodes(SchemaExtension):
+    """Domain errors raised outside a union (in queries) carry their code in ``extensions``."""
+
+    def on_execute(self):  # type: ignore[no-untyped-def]
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        result.errors = [_with_code(error) for error in result.errors]
+
+
+def _with_code(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if not isinstance(original, errors.DomainError):
+        return error
+    extensions = {**(error.extensions or {}), "code": original.code}
+    if isinstance(original, errors.InvalidInput):
+        extensions["field"] = original.field
+    return GraphQLError(
+        original.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions=extensions,
+    )

@@ -1,0 +1,97 @@
+"""DataLoaders: one query per kind of thing per request, whatever the page size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+from api.domain.model import QUEUED_STATUSES
+from api.services.queue import OPEN_RESTOCK
+from api.store.models import BackOrder, BackOrderEvent, Order, OrderLine, Product, Restock
+
+M = TypeVar("M", bound=Model)
+
+
+async def _by_id(model: type[M], ids: Sequence[int]) -> list[M | None]:
+    rows = {row.pk: row for row in await model.filter(id__in=list(ids))}
+    return [rows.get(i) for i in ids]
+
+
+async def _grouped(model: type[M], column: str, keys: Sequence[int], *order: str,
+                   **filters: object) -> list[list[M]]:
+    groups: dict[int, list[M]] = defaultdict(list)
+    rows = await model.filter(**{f"{column}__in": list(keys)}, **filters).order_by(*order)
+    for row in rows:
+        groups[getattr(row, column)].append(row)
+    return [groups.get(k, []) for k in keys]
+
+
+async def load_products(ids: Sequence[int]) -> list[Product | None]:
+    return await _by_id(Product, ids)
+
+
+async def load_orders(ids: Sequence[int]) -> list[Order | None]:
+    return await _by_id(Order, ids)
+
+
+async def load_lines(order_ids: Sequence[int]) -> list[list[OrderLine]]:
+    return await _grouped(OrderLine, "order_id", order_ids, "id")
+
+
+async def load_back_orders(order_ids: Sequence[int]) -> list[list[BackOrder]]:
+    return await _grouped(BackOrder, "order_id", order_ids, "id")
+
+
+async def load_history(back_order_ids: Sequence[int]) -> list[list[BackOrderEvent]]:
+    return await _grouped(BackOrderEvent, "back_order_id", back_order_ids, "id")
+
+
+async def load_open_restocks(product_ids: Sequence[int]) -> list[list[Restock]]:
+    return await _grouped(Restock, "product_id", product_ids, "expected_date", "id",
+                          status__in=OPEN_RESTOCK)
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    open_back_orders: int
+    cash_ahead_of_stock: Decimal
+
+
+async def load_queue_figures(product_ids: Sequence[int]) -> list[QueueFigures]:
+    """Per product: open back orders, and the cash taken for units not yet in stock."""
+    queued = await BackOrder.filter(
+        product_id__in=list(product_ids), status__in=list(QUEUED_STATUSES)
+    ).values("product_id", "quantity", "allocated", "unit_price")
+    counts: dict[int, int] = defaultdict(int)
+    cash: dict[int, Decimal] = defaultdict(Decimal)
+    for r in queued:
+        counts[r["product_id"]] += 1
+        cash[r["product_id"]] += Decimal(r["unit_price"]) * (r["quantity"] - r["allocated"])
+    return [QueueFigures(counts.get(i, 0), cash.get(i, Decimal(0))) for i in product_ids]
+
+
+
+@dataclass
+class Loaders:
+    """Fresh per HTTP request (a websocket connection makes its own per operation)."""
+
+    product: DataLoader[int, Product | None] = field(
+        default_factory=lambda: DataLoader(load_fn=load_products))
+    order: DataLoader[int, Order | None] = field(
+        default_factory=lambda: DataLoader(load_fn=load_orders))
+    lines: DataLoader[int, list[OrderLine]] = field(
+        default_factory=lambda: DataLoader(load_fn=load_lines))
+    back_orders: DataLoader[int, list[BackOrder]] = field(
+        default_factory=lambda: DataLoader(load_fn=load_back_orders))
+    history: DataLoader[int, list[BackOrderEvent]] = field(
+        default_factory=lambda: DataLoader(load_fn=load_history))
+    open_restocks: DataLoader[int, list[Restock]] = field(
+        default_factory=lambda: DataLoader(load_fn=load_open_restocks))
+    queue_figures: DataLoader[int, QueueFigures] = field(
+        default_factory=lambda: DataLoader(load_fn=load_queue_figures))

@@ -1,0 +1,219 @@
+"""Mutations: each returns a union of its payload and the typed errors it can meet."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+
+from api.domain.model import Policy
+from api.graphql.context import Info
+from api.graphql.errors import (
+    DuplicateSkuError,
+    ForbiddenError,
+    IdempotencyConflictError,
+    InsufficientStockError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+    NotReleasedError,
+    OutOfStockError,
+)
+from api.graphql.queries import parse_id
+from api.graphql.types import BackOrder, Order, Product, Restock
+from api.services import backorders, catalog, ordering, restocks
+
+
+@strawberry.input
+class BackorderPolicyInput:
+    allow_backorders: bool | None = None
+    backorder_cap: int | None = strawberry.field(
+        default=None, description="Null keeps the cap; see clearBackorderCap.")
+    clear_backorder_cap: bool = False
+    lead_time_days: int | None = None
+    handling_days: int | None = None
+    release_date: date | None = None
+    clear_release_date: bool = False
+    delay_grace_days: int | None = None
+    low_stock_threshold: int | None = None
+    discontinued: bool | None = None
+
+    def change(self) -> catalog.PolicyChange:
+        return catalog.PolicyChange(
+            allow_backorders=self.allow_backorders, cap=self.backorder_cap,
+            clear_cap=self.clear_backorder_cap, lead_time_days=self.lead_time_days,
+            handling_days=self.handling_days, release_date=self.release_date,
+            clear_release_date=self.clear_release_date, delay_grace_days=self.delay_grace_days,
+            low_stock_threshold=self.low_stock_threshold, discontinued=self.discontinued,
+        )
+
+
+@strawberry.input
+class CreateProductInput:
+    sku: str
+    name: str
+    price: Decimal
+    digital: bool = False
+    on_hand: int = 0
+    policy: BackorderPolicyInput | None = None
+
+
+@strawberry.input
+class ScheduleRestockInput:
+    sku: str
+    quantity: int
+    expected_date: date
+    note: str = ""
+
+
+@strawberry.input
+class OrderLineInput:
+    sku: str
+    quantity: int
+
+
+@strawberry.input
+class PlaceOrderInput:
+    lines: list[OrderLineInput]
+    idempotency_key: str = strawberry.field(
+        description="Unique per customer; a retry with the same key and lines returns the "
+        "first order.")
+    customer_id: str | None = strawberry.field(default=None, description="Staff only.")
+    priority: int = strawberry.field(default=0, description="Staff only; higher goes first.")
+
+
+@strawberry.type
+class ProductPayload:
+    product: Product
+
+
+@strawberry.type
+class RestockPayload:
+    restock: Restock
+
+
+@strawberry.type
+class BackOrderPayload:
+    back_order: BackOrder
+
+
+@strawberry.type
+class PlaceOrderPayload:
+    order: Order
+    replayed: bool = strawberry.field(
+        description="True when this idempotency key had placed the order before.")
+
+
+def _union(name: str, *members: type) -> object:
+    return Annotated[members[0] if len(members) == 1 else _or(members), strawberry.union(name)]
+
+
+def _or(members: tuple[type, ...]) -> object:
+    result: object = members[0]
+    for member in members[1:]:
+        result = result | member  # type: ignore[operator]
+    return result
+
+
+COMMON = (InvalidInputError, NotFoundError, ForbiddenError)
+ProductResult = _union("ProductResult", ProductPayload, *COMMON, DuplicateSkuError,
+                       InsufficientStockError)
+RestockResult = _union("RestockResult", RestockPayload, *COMMON, InvalidTransitionError)
+PlaceOrderResult = _union("PlaceOrderResult", PlaceOrderPayload, *COMMON, OutOfStockError,
+                          IdempotencyConflictError)
+BackOrderResult = _union("BackOrderResult", BackOrderPayload, *COMMON, InvalidTransitionError,
+                         NotReleasedError)
+
+
+def _policy(value: BackorderPolicyInput | None) -> Policy:
+    default = Policy()
+    if value is None:
+        return default
+    return catalog.apply_change(default, value.change())
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Staff: add a product with its back-order policy.")
+    async def create_product(self, info: Info, input: CreateProductInput) -> ProductResult:  # type: ignore[valid-type]
+        row = await catalog.create_product(
+            info.context.actor, input.sku, input.name, input.price, input.digital,
+            input.on_hand, _policy(input.policy),
+        )
+        return ProductPayload(product=Product.of(row))
+
+    @strawberry.mutation(description="Staff: change a product's back-order policy.")
+    async def update_backorder_policy(
+        self, info: Info, sku: str, input: BackorderPolicyInput
+    ) -> ProductResult:  # type: ignore[valid-type]
+        row = await catalog.update_backorder_policy(info.context.actor, sku, input.change())
+        return ProductPayload(product=Product.of(row))
+
+    @strawberry.mutation(description="Staff: count stock in (+) or out (-).")
+    async def adjust_stock(
+        self, info: Info, sku: str, delta: int, reason: str = ""
+    ) -> ProductResult:  # type: ignore[valid-type]
+        row = await catalog.adjust_stock(info.context.actor, sku, delta, reason)
+        return ProductPayload(product=Product.of(row))
+
+    @strawberry.mutation(description="Staff: expect a delivery.")
+    async def schedule_restock(
+        self, info: Info, input: ScheduleRestockInput
+    ) -> RestockResult:  # type: ignore[valid-type]
+        row = await restocks.schedule_restock(
+            info.context.actor, input.sku, input.quantity, input.expected_date, input.note
+        )
+        return RestockPayload(restock=Restock.of(row))
+
+    @strawberry.mutation(description="Staff: move a delivery's date or change its quantity.")
+    async def reschedule_restock(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_date: date | None = None,
+        quantity: int | None = None,
+    ) -> RestockResult:  # type: ignore[valid-type]
+        row = await restocks.reschedule_restock(
+            info.context.actor, parse_id(id), expected_date, quantity
+        )
+        return RestockPayload(restock=Restock.of(row))
+
+    @strawberry.mutation(description="Staff: count a delivery in, in full or in part.")
+    async def receive_restock(
+        self, info: Info, id: strawberry.ID, quantity: int | None = None
+    ) -> RestockResult:  # type: ignore[valid-type]
+        row = await restocks.receive_restock(info.context.actor, parse_id(id), quantity)
+        return RestockPayload(restock=Restock.of(row))
+
+    @strawberry.mutation(description="Staff: a delivery will not come.")
+    async def cancel_restock(self, info: Info, id: strawberry.ID) -> RestockResult:  # type: ignore[valid-type]
+        row = await restocks.cancel_restock(info.context.actor, parse_id(id))
+        return RestockPayload(restock=Restock.of(row))
+
+    @strawberry.mutation(description="Buy: what is in stock is allocated, the rest back-ordered.")
+    async def place_order(self, info: Info, input: PlaceOrderInput) -> PlaceOrderResult:  # type: ignore[valid-type]
+        placed = await ordering.place_order(
+            info.context.actor,
+            [ordering.LineRequest(line.sku, line.quantity) for line in input.lines],
+            input.idempotency_key,
+            info.context.settings.currency,
+            customer_id=input.customer_id,
+            priority=input.priority,
+        )
+        return PlaceOrderPayload(order=Order.of(placed.order), replayed=placed.replayed)
+
+    @strawberry.mutation(description="Cancel an open back order with a full refund.")
+    async def cancel_back_order(
+        self, info: Info, id: strawberry.ID, reason: str = ""
+    ) -> BackOrderResult:  # type: ignore[valid-type]
+        row = await backorders.cancel_back_order(info.context.actor, parse_id(id), reason)
+        return BackOrderPayload(back_order=BackOrder.of(row))
+
+    @strawberry.mutation(description="Staff: ship an allocated back order.")
+    async def ship_back_order(
+        self, info: Info, id: strawberry.ID, tracking_code: str = ""
+    ) -> BackOrderResult:  # type: ignore[valid-type]
+        row = await backorders.ship_back_order(info.context.actor, parse_id(id), tracking_code)
+        return BackOrderPayload(back_order=BackOrder.of(row))

@@ -1,0 +1,106 @@
+"""Queries: parse arguments, call a read service, wrap rows in types."""
+
+from __future__ import annotations
+
+import strawberry
+
+from api.domain.errors import InvalidInput
+from api.domain.identity import Role, require_actor, require_staff
+from api.graphql.context import Info
+from api.graphql.types import (
+    Availability,
+    BackOrder,
+    BackOrderConnection,
+    BackOrderStatus,
+    Order,
+    OrderConnection,
+    Product,
+    ProductConnection,
+    Restock,
+)
+from api.services import reads
+from api.services.clock import utcnow
+
+RoleEnum = strawberry.enum(Role, name="Role")
+BackOrderSort = strawberry.enum(reads.BackOrderSort, name="BackOrderSort")
+
+
+def parse_id(value: strawberry.ID, field: str = "id") -> int:
+    text = str(value)
+    if not text.isdigit() or len(text) > 18:
+        raise InvalidInput(field, "not an id of this API")
+    return int(text)
+
+
+@strawberry.type(description="Who the bearer token names.")
+class Viewer:
+    id: str
+    role: RoleEnum  # type: ignore[valid-type]
+
+    @strawberry.field
+    async def orders(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> OrderConnection:
+        size = reads.page_size(first, info.context.settings.max_page_size)
+        return OrderConnection.of(await reads.list_orders(self.id, size, after), Order.of)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A product by SKU; public.")
+    async def product(self, sku: str) -> Product | None:
+        row = await reads.get_product(sku)
+        return Product.of(row) if row else None
+
+    @strawberry.field(description="Products in SKU order; public.")
+    async def products(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        availability: list[Availability] | None = None,  # type: ignore[valid-type]
+    ) -> ProductConnection:
+        size = reads.page_size(first, info.context.settings.max_page_size)
+        page = await reads.list_products(size, after, availability, utcnow().date())
+        return ProductConnection.of(page, Product.of)
+
+    @strawberry.field(description="Your own back order, or any for staff; null if not visible.")
+    async def back_order(self, info: Info, id: strawberry.ID) -> BackOrder | None:
+        row = await reads.get_back_order(info.context.actor, parse_id(id))
+        return BackOrder.of(row) if row else None
+
+    @strawberry.field(description="Back orders you may see: your own, or all for staff.")
+    async def back_orders(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        sku: str | None = None,
+        status: list[BackOrderStatus] | None = None,  # type: ignore[valid-type]
+        customer_id: str | None = None,
+        order_by: BackOrderSort = reads.BackOrderSort.PLACED,  # type: ignore[valid-type]
+    ) -> BackOrderConnection:
+        actor = require_actor(info.context.actor)
+        size = reads.page_size(first, info.context.settings.max_page_size)
+        page = await reads.list_back_orders(
+            actor, size, after, sku=sku, statuses=status, customer_id=customer_id, sort=order_by
+        )
+        return BackOrderConnection.of(page, BackOrder.of)
+
+    @strawberry.field(description="Your own order, or any for staff; null if not visible.")
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        row = await reads.get_order(info.context.actor, parse_id(id))
+        return Order.of(row) if row else None
+
+    @strawberry.field(description="The signed-in customer or staff member; null when anonymous.")
+    def viewer(self, info: Info) -> Viewer | None:
+        actor = info.context.actor
+        return Viewer(id=actor.subject, role=actor.role) if actor else None
+
+    @strawberry.field(description="A product's restocks, soonest first; public.")
+    async def restocks(
+        self, info: Info, sku: str, include_closed: bool = False
+    ) -> list[Restock]:
+        if include_closed:
+            require_staff(info.context.actor)
+        return [Restock.of(r) for r in await reads.list_restocks(sku, include_closed)]

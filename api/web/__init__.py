@@ -1,0 +1,1 @@
+"""Pages for people: (later) the order-status page and the logistics board."""
