@@ -1,0 +1,100 @@
+"""Start ``backorders serve`` as a real process, as an operator would, and talk to it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.auth import mint
+from api.domain.identity import Role
+from api.settings import Settings
+
+SECRET = "e2e-secret-that-is-long-enough-for-hs256"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def backorders_command() -> list[str]:
+    script = Path(sys.executable).parent / "backorders"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "api.cli"]
+
+
+class ServerProcess:
+    def __init__(self, database_url: str, log_path: Path, *args: str, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.settings = Settings(jwt_secret=SECRET)
+        environment = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "BACKORDERS_DATABASE_URL": database_url,
+            "BACKORDERS_JWT_SECRET": SECRET,
+            **env,
+        }
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [*backorders_command(), "serve", *args],
+            env=environment,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server not ready in {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def token(self, subject: str, role: Role = Role.CUSTOMER) -> str:
+        return mint(self.settings, subject, role, timedelta(hours=1))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+async def graphql(
+    client: httpx.AsyncClient, query: str, token: str | None = None, **variables: Any
+) -> dict[str, Any]:
+    """POST one operation; fail on transport or GraphQL errors; return ``data``."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post("/graphql", json={"query": query, "variables": variables},
+                                 headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    data: dict[str, Any] = body["data"]
+    return data
