@@ -40,7 +40,9 @@ def verify(token: str, settings: Settings) -> Actor:
     return Actor(subject=subject, role=Role(role))
 
 
-def mint(settings: Settings, subject: str, role: Role, ttl: timedelta, private_key: str | None = None) -> str:
+def mint(
+    settings: Settings, subject: str, role: Role, ttl: timedelta, private_key: str | None = None
+) -> str:
     """A token for development and tests (HS256 with the configured secret by default)."""
     now = datetime.now(UTC)
     claims: dict[str, object] = {

@@ -15,7 +15,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "BACKORDERS_HOST"))
-    port: int = Field(8000, ge=0, le=65535, validation_alias=AliasChoices("PORT", "BACKORDERS_PORT"))
+    port: int = Field(
+        8000, ge=0, le=65535, validation_alias=AliasChoices("PORT", "BACKORDERS_PORT")
+    )
     database_url: str = "sqlite://backorders.sqlite3"
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
     jwt_secret: str = DEV_SECRET

@@ -157,7 +157,7 @@ class PostgresServer:
     def running(self) -> bool:
         return self._running
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         """initdb a fresh data folder, start the server and wait until it is ready."""
         with self._lock:
             if self._running:
@@ -240,7 +240,7 @@ class PostgresServer:
             _run_coroutine(self._execute_with_asyncpg(sql))
         return self.dsn_for(name)
 
-    def __enter__(self) -> "PostgresServer":
+    def __enter__(self) -> PostgresServer:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -319,7 +319,9 @@ class PostgresServer:
                 env=self._server_env(),
             )
         except subprocess.TimeoutExpired as exc:
-            raise PostgresServerError(f"{what} timed out after {timeout}s: {shlex.join(cmd)}") from exc
+            raise PostgresServerError(
+                f"{what} timed out after {timeout}s: {shlex.join(cmd)}"
+            ) from exc
         if result.returncode != 0:
             raise PostgresServerError(
                 f"{what} failed (exit {result.returncode}): {shlex.join(cmd)}\n"

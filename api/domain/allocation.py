@@ -57,7 +57,8 @@ def plan_line(
     """Split a requested quantity into units allocated now and units back-ordered.
 
     Waiting back orders are owed every free unit, so a new order takes stock only when the
-    queue is empty. A pre-order is a back order in full: it ships on release.
+    queue is empty. A pre-order is a back order in full: it ships on release, and the free
+    units are allocated to it at once in queue order, so the cap still bounds what waits.
     """
     orderable = orderable_units(stock, policy, discontinued)
     if requested > orderable:

@@ -57,7 +57,7 @@ def estimate_queue(
         if scheduled:
             ship = max(cover_date, today) + timedelta(days=policy.handling_days)
         else:
-            ship = today + timedelta(days=policy.lead_time_days)
+            ship = today + timedelta(days=max(policy.lead_time_days, policy.handling_days))
         ship = max(_not_before_release(ship, policy), previous)
         result[entry.id] = Estimate(first_position + offset, ahead, ship, scheduled)
         previous = ship

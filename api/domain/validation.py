@@ -14,7 +14,9 @@ MAX_QUANTITY = 100_000
 def sku(value: str, field: str = "sku") -> str:
     value = value.strip()
     if not SKU_PATTERN.match(value):
-        raise InvalidInput(field, "1 to 64 letters, digits, '.', '_' or '-', starting with one of the first two")
+        raise InvalidInput(
+            field, "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Union
 
 import strawberry
 
@@ -107,14 +107,7 @@ class PlaceOrderPayload:
 
 
 def _union(name: str, *members: type) -> object:
-    return Annotated[members[0] if len(members) == 1 else _or(members), strawberry.union(name)]
-
-
-def _or(members: tuple[type, ...]) -> object:
-    result: object = members[0]
-    for member in members[1:]:
-        result = result | member  # type: ignore[operator]
-    return result
+    return Annotated[Union[members], strawberry.union(name)]  # noqa: UP007
 
 
 COMMON = (InvalidInputError, NotFoundError, ForbiddenError)

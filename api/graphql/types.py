@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -56,14 +56,14 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    query: strawberry.Private[QuerySet]
+    query: strawberry.Private[QuerySet[Any]]
 
     @strawberry.field(description="All items that match the filter, on every page.")
     async def total_count(self) -> int:
         return await self.query.count()
 
     @classmethod
-    def of(cls, page: Page, convert: object) -> Connection[T]:
+    def of(cls, page: Page[Any], convert: object) -> Connection[T]:
         edges = [
             Edge(cursor=cursor, node=convert(item))  # type: ignore[operator]
             for item, cursor in zip(page.items, page.cursors, strict=True)
@@ -155,7 +155,8 @@ class Product:
         if product_availability(r, utcnow().date()) is AvailabilityValue.OUT_OF_STOCK:
             return None
         today = utcnow().date()
-        if r.waiting == 0 and r.on_hand - r.allocated >= quantity and not r.policy.is_preorder(today):
+        preorder = r.policy.is_preorder(today)
+        if r.waiting == 0 and r.on_hand - r.allocated >= quantity and not preorder:
             return today + timedelta(days=r.handling_days)
         restocks = await info.context.loaders.open_restocks.load(r.id)
         probe = QueueEntry(0, 0, datetime.max, max(quantity, 1), 0)
@@ -275,7 +276,7 @@ class BackOrder:
     async def history(self, info: Info) -> list[BackOrderEvent]:
         return [
             BackOrderEvent(kind=e.kind, status=e.status, version=e.version, at=e.at,
-                           detail=e.detail)
+                           detail=e.detail)  # type: ignore[arg-type]
             for e in await info.context.loaders.history.load(self.row.id)
         ]
 

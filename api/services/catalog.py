@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -47,21 +48,22 @@ async def create_product(
 ) -> Product:
     require_staff(actor)
     policy = _checked(policy or Policy())
-    row = dict(
-        sku=validation.sku(sku),
+    sku = validation.sku(sku)
+    row: dict[str, Any] = dict(
+        sku=sku,
         name=validation.text(name, "name", 200),
         price=validation.price(price),
         digital=digital,
         on_hand=validation.non_negative(on_hand, "onHand"),
         **_policy_columns(policy),
     )
-    if await Product.filter(sku=row["sku"]).exists():
-        raise DuplicateSku(row["sku"])
+    if await Product.filter(sku=sku).exists():
+        raise DuplicateSku(sku)
     try:
         async with in_transaction():
             return await Product.create(**row)
     except IntegrityError:
-        raise DuplicateSku(row["sku"]) from None
+        raise DuplicateSku(sku) from None
 
 
 async def update_backorder_policy(

@@ -88,7 +88,9 @@ def _apply_grants(
     for grant in allocate(free, [bo.entry for bo in queue]):
         bo = by_id[grant.back_order_id]
         bo.allocated += grant.units
-        bo.status = transition(bo.status, status_for_allocation(bo.quantity, bo.allocated))
+        status = status_for_allocation(bo.quantity, bo.allocated)
+        if status is not bo.status:
+            bo.status = transition(bo.status, status)
         product.allocated += grant.units
         product.waiting -= grant.units
         changes.touch(bo, "allocated", "status")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
 from api.domain.model import Policy, QueueEntry, RestockStatus, Status, Stock, Supply
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+def money(default: int | None = None) -> fields.DecimalField:  # type: ignore[type-arg]
+    if default is None:
+        return fields.DecimalField(max_digits=14, decimal_places=2)
+    return fields.DecimalField(max_digits=14, decimal_places=2, default=default)
 
 
 class Product(Model):
@@ -15,7 +21,7 @@ class Product(Model):
     sku = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=200)
     digital = fields.BooleanField(default=False)
-    price = fields.DecimalField(**MONEY)
+    price = money()
     discontinued = fields.BooleanField(default=False)
     on_hand = fields.IntField(default=0)
     allocated = fields.IntField(default=0)
@@ -84,8 +90,8 @@ class Order(Model):
     idempotency_key = fields.CharField(max_length=128)
     request_hash = fields.CharField(max_length=64)
     currency = fields.CharField(max_length=3)
-    amount_charged = fields.DecimalField(**MONEY)
-    amount_refunded = fields.DecimalField(**MONEY, default=0)
+    amount_charged = money()
+    amount_refunded = money(default=0)
     placed_at = fields.DatetimeField()
 
     class Meta:
@@ -104,8 +110,8 @@ class OrderLine(Model):
     )
     product_id: int
     quantity = fields.IntField()
-    unit_price = fields.DecimalField(**MONEY)
-    amount_charged = fields.DecimalField(**MONEY)
+    unit_price = money()
+    amount_charged = money()
     allocated_now = fields.IntField()
     backordered = fields.IntField()
 
@@ -133,14 +139,14 @@ class BackOrder(Model):
     status = fields.CharEnumField(Status, max_length=24, default=Status.WAITING)
     priority = fields.IntField(default=0)
     placed_at = fields.DatetimeField()
-    unit_price = fields.DecimalField(**MONEY)
+    unit_price = money()
     queue_position = fields.IntField(null=True)
     units_ahead = fields.IntField(default=0)
     estimated_ship_date = fields.DateField()
     estimate_scheduled = fields.BooleanField(default=False)
     promised_date = fields.DateField()
     delayed = fields.BooleanField(default=False)
-    refunded_amount = fields.DecimalField(**MONEY, default=0)
+    refunded_amount = money(default=0)
     tracking_code = fields.CharField(max_length=128, null=True)
     version = fields.IntField(default=1)
     allocated_at = fields.DatetimeField(null=True)
@@ -180,7 +186,7 @@ class BackOrderEvent(Model):
     status = fields.CharEnumField(Status, max_length=24)
     version = fields.IntField()
     at = fields.DatetimeField()
-    detail = fields.JSONField(default=dict)
+    detail: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "back_order_event"
@@ -192,7 +198,7 @@ class OutboxEvent(Model):
     id = fields.BigIntField(primary_key=True)
     topic = fields.CharField(max_length=64)
     key = fields.CharField(max_length=128)
-    payload = fields.JSONField(default=dict)
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     published_at = fields.DatetimeField(null=True)
 

@@ -18,7 +18,9 @@ CREATE = """mutation {
 PLACE = """mutation($key: String!) {
   placeOrder(input: {lines: [{sku: "KB-ERGO", quantity: 3}], idempotencyKey: $key}) {
     __typename
-    ... on PlaceOrderPayload { order { id backOrders { id queuePosition estimatedShipDate status } } }
+    ... on PlaceOrderPayload {
+      order { id backOrders { id queuePosition estimatedShipDate status } }
+    }
   }
 }"""
 SCHEDULE = """mutation($date: Date!) {
@@ -75,5 +77,5 @@ async def test_products_are_public(server: ServerProcess, client: httpx.AsyncCli
     assert response.json() == {"data": {"products": {"totalCount": 0}}}
 
 
-async def test_the_server_listens_where_host_and_port_say(server: ServerProcess) -> None:
+def test_the_server_listens_where_host_and_port_say(server: ServerProcess) -> None:
     assert httpx.get(f"http://127.0.0.1:{server.port}/healthz").json() == {"status": "ok"}

@@ -34,6 +34,17 @@ async def test_a_partial_receipt_fills_the_head_first(gql: Run) -> None:
                                                     "PARTIALLY_ALLOCATED"]
 
 
+async def test_a_head_filled_in_part_twice_stays_partially_allocated(gql: Run) -> None:
+    await steps.product(gql, "KB")
+    head = await steps.back_order(gql, ALICE, "KB", 5)
+    restock = await steps.restock(gql, "KB", 10, in_days(3))
+    await gql(RECEIVE_RESTOCK, STAFF, id=restock, quantity=1)
+    data = await gql(RECEIVE_RESTOCK, STAFF, id=restock, quantity=2)
+    assert data["receiveRestock"]["__typename"] == "RestockPayload"
+    after = (await gql(BACK_ORDER, ALICE, id=head["id"]))["backOrder"]
+    assert (after["status"], after["allocatedQuantity"]) == ("PARTIALLY_ALLOCATED", 3)
+
+
 async def test_a_full_receipt_allocates_in_line_order(gql: Run) -> None:
     await steps.product(gql, "KB")
     first = await steps.back_order(gql, ALICE, "KB", 3)
