@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "backorders-development-secret-change-me"
@@ -27,3 +27,13 @@ class Settings(BaseSettings):
     currency: str = Field("USD", min_length=3, max_length=3)
     graphiql: bool = True
     max_page_size: int = Field(100, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _safe_in_production(self) -> Settings:
+        if self.jwt_algorithm == "RS256" and not self.jwt_public_key:
+            raise ValueError("BACKORDERS_JWT_PUBLIC_KEY is required with RS256")
+        if self.jwt_algorithm == "HS256" and len(self.jwt_secret) < 32:
+            raise ValueError("BACKORDERS_JWT_SECRET must be at least 32 characters")
+        if self.environment == "production" and self.jwt_secret == DEV_SECRET:
+            raise ValueError("BACKORDERS_JWT_SECRET is the development secret: set your own")
+        return self

@@ -16,6 +16,7 @@ from api.store.database import migrate, tortoise_config
 from tests.pgserver import PostgresServer, find_pg_bin
 
 TABLES = (
+    "notification_preferences",
     "outbox_event",
     "back_order_event",
     "back_order",

@@ -83,3 +83,21 @@ class Supply:
 
     expected: date
     units: int
+
+
+class Channel(StrEnum):
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+    PUSH = "PUSH"
+
+
+class NotificationEvent(StrEnum):
+    """The events a customer can hear of."""
+
+    PLACED = "PLACED"
+    DATE_CHANGED = "DATE_CHANGED"
+    ALLOCATED = "ALLOCATED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+    DELAY_OFFER = "DELAY_OFFER"
+    ACCESS_GRANTED = "ACCESS_GRANTED"

@@ -57,3 +57,25 @@ def text(value: str, field: str, maximum: int, required: bool = True) -> str:
     if len(value) > maximum:
         raise InvalidInput(field, f"at most {maximum} characters")
     return value
+
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+PHONE_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def email(value: str | None, field: str = "email") -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > 254 or not EMAIL_PATTERN.match(value):
+        raise InvalidInput(field, "not an email address")
+    return value
+
+
+def phone(value: str | None, field: str = "phone") -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip().replace(" ", "")
+    if not PHONE_PATTERN.match(value):
+        raise InvalidInput(field, "use the international form, such as +14155550100")
+    return value

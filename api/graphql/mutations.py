@@ -21,9 +21,15 @@ from api.graphql.errors import (
     NotReleasedError,
     OutOfStockError,
 )
+from api.graphql.preferences import (
+    NotificationPreferences,
+    NotificationPreferencesInput,
+    NotificationPreferencesPayload,
+    NotificationPreferencesResult,
+)
 from api.graphql.queries import parse_id
 from api.graphql.types import BackOrder, Order, Product, Restock
-from api.services import backorders, catalog, ordering, restocks
+from api.services import backorders, catalog, ordering, preferences, restocks
 
 
 @strawberry.input
@@ -210,3 +216,12 @@ class Mutation:
     ) -> BackOrderResult:  # type: ignore[valid-type]
         row = await backorders.ship_back_order(info.context.actor, parse_id(id), tracking_code)
         return BackOrderPayload(back_order=BackOrder.of(row))
+
+    @strawberry.mutation(description="Where and about what a customer hears of changes.")
+    async def set_notification_preferences(
+        self, info: Info, input: NotificationPreferencesInput
+    ) -> NotificationPreferencesResult:
+        row = await preferences.set_preferences(
+            info.context.actor, input.to_service(), customer_id=input.customer_id
+        )
+        return NotificationPreferencesPayload(preferences=NotificationPreferences.of(row))

@@ -7,6 +7,7 @@ import strawberry
 from api.domain.errors import InvalidInput
 from api.domain.identity import Role, require_actor, require_staff
 from api.graphql.context import Info
+from api.graphql.preferences import NotificationPreferences
 from api.graphql.types import (
     Availability,
     BackOrder,
@@ -18,7 +19,7 @@ from api.graphql.types import (
     ProductConnection,
     Restock,
 )
-from api.services import reads
+from api.services import preferences, reads
 from api.services.clock import utcnow
 
 RoleEnum = strawberry.enum(Role, name="Role")
@@ -43,6 +44,11 @@ class Viewer:
     ) -> OrderConnection:
         size = reads.page_size(first, info.context.settings.max_page_size)
         return OrderConnection.of(await reads.list_orders(self.id, size, after), Order.of)
+
+    @strawberry.field
+    async def notification_preferences(self, info: Info) -> NotificationPreferences:
+        row = await preferences.get_preferences(info.context.actor, self.id)
+        return NotificationPreferences.of(row)
 
 
 @strawberry.type

@@ -205,3 +205,18 @@ class OutboxEvent(Model):
     class Meta:
         table = "outbox_event"
         indexes = (("published_at", "id"),)
+
+
+class NotificationPreferences(Model):
+    id = fields.IntField(primary_key=True)
+    customer_id = fields.CharField(max_length=128, unique=True)
+    email = fields.CharField(max_length=254, null=True)
+    phone = fields.CharField(max_length=32, null=True)
+    push_target = fields.CharField(max_length=512, null=True)
+    channels: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    events: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    opted_out = fields.BooleanField(default=False)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "notification_preferences"

@@ -102,3 +102,38 @@ async def test_products_filter_by_availability(gql: Run) -> None:
         {"sku": "C", "availability": "OUT_OF_STOCK"},
         {"sku": "D", "availability": "BACKORDERABLE"},
     ]
+
+
+SET_PREFERENCES = """mutation($input: NotificationPreferencesInput!) {
+  setNotificationPreferences(input: $input) {
+    __typename
+    ... on NotificationPreferencesPayload { preferences { customerId email channels events } }
+    ... on InvalidInputError { field }
+  }
+}"""
+MY_PREFERENCES = "{ viewer { notificationPreferences { email phone channels optedOut } } }"
+
+
+async def test_customers_set_their_notification_preferences(gql: Run) -> None:
+    data = await gql(SET_PREFERENCES, ALICE, input={
+        "email": "alice@example.com", "channels": ["EMAIL"], "events": ["SHIPPED"]})
+    assert data["setNotificationPreferences"]["preferences"] == {
+        "customerId": "alice", "email": "alice@example.com", "channels": ["EMAIL"],
+        "events": ["SHIPPED"]}
+    await gql(SET_PREFERENCES, ALICE, input={"phone": "+14155550100", "channels": ["SMS"]})
+    mine = (await gql(MY_PREFERENCES, ALICE))["viewer"]["notificationPreferences"]
+    assert mine == {"email": None, "phone": "+14155550100", "channels": ["SMS"],
+                    "optedOut": False}
+
+
+async def test_a_channel_needs_its_address(gql: Run) -> None:
+    data = await gql(SET_PREFERENCES, ALICE, input={"channels": ["PUSH"]})
+    assert data["setNotificationPreferences"] == {
+        "__typename": "InvalidInputError", "field": "pushTarget"}
+    bad = await gql(SET_PREFERENCES, ALICE, input={"email": "not-an-address"})
+    assert bad["setNotificationPreferences"]["field"] == "email"
+
+
+async def test_customers_cannot_set_anothers_preferences(gql: Run) -> None:
+    data = await gql(SET_PREFERENCES, BOB, input={"customerId": "alice", "optedOut": True})
+    assert data["setNotificationPreferences"]["__typename"] == "ForbiddenError"

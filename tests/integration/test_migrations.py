@@ -1,0 +1,50 @@
+"""An existing database upgrades: data written under the first migration survives the rest."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise
+from tortoise.backends.base import executor
+from tortoise.connection import get_connection
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from api.store.database import migrate, tortoise_config
+from api.store.models import NotificationPreferences, Product
+from tests.pgserver import PostgresServer
+
+_names = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'old.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"upgrade_{next(_names)}")
+
+
+async def test_a_database_at_the_first_migration_upgrades(empty_database: str) -> None:
+    executor.EXECUTOR_CACHE.clear()
+    config = tortoise_config(empty_database)
+    await tortoise_migrate(config=config, target="models.0001_initial")
+    await Tortoise.close_connections()
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        await get_connection("default").execute_script(
+            "INSERT INTO product (sku, name, digital, price, discontinued, on_hand, allocated,"
+            " waiting, allow_backorders, lead_time_days, handling_days, delay_grace_days,"
+            " low_stock_threshold, version, created_at, updated_at) VALUES ('OLD-1', 'Old',"
+            " false, 5, false, 7, 0, 0, true, 14, 1, 2, 5, 1, CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP)"
+        )
+
+    await migrate(empty_database)
+
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        assert (await Product.get(sku="OLD-1")).on_hand == 7
+        assert await NotificationPreferences.all().count() == 0
