@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -56,8 +57,8 @@ async def set_preferences(
     raise AssertionError("unreachable")
 
 
-def _checked(wanted: PreferencesInput) -> dict[str, object]:
-    values: dict[str, object] = {
+def _checked(wanted: PreferencesInput) -> dict[str, Any]:
+    values: dict[str, Any] = {
         "email": validation.email(wanted.email),
         "phone": validation.phone(wanted.phone),
         "push_target": validation.text(wanted.push_target or "", "pushTarget", 512,
