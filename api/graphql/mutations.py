@@ -28,7 +28,7 @@ from api.graphql.preferences import (
     NotificationPreferencesResult,
 )
 from api.graphql.queries import parse_id
-from api.graphql.types import BackOrder, Order, Product, Restock
+from api.graphql.types import BackOrder, Order, OrderLine, Product, Restock
 from api.services import backorders, catalog, ordering, preferences, restocks
 
 
@@ -106,6 +106,11 @@ class BackOrderPayload:
 
 
 @strawberry.type
+class OrderLinePayload:
+    line: OrderLine
+
+
+@strawberry.type
 class PlaceOrderPayload:
     order: Order
     replayed: bool = strawberry.field(
@@ -122,6 +127,7 @@ ProductResult = _union("ProductResult", ProductPayload, *COMMON, DuplicateSkuErr
 RestockResult = _union("RestockResult", RestockPayload, *COMMON, InvalidTransitionError)
 PlaceOrderResult = _union("PlaceOrderResult", PlaceOrderPayload, *COMMON, OutOfStockError,
                           IdempotencyConflictError)
+OrderLineResult = _union("OrderLineResult", OrderLinePayload, *COMMON, InvalidTransitionError)
 BackOrderResult = _union("BackOrderResult", BackOrderPayload, *COMMON, InvalidTransitionError,
                          NotReleasedError)
 
@@ -225,3 +231,10 @@ class Mutation:
             info.context.actor, input.to_service(), customer_id=input.customer_id
         )
         return NotificationPreferencesPayload(preferences=NotificationPreferences.of(row))
+
+    @strawberry.mutation(description="Staff: ship the units an order line took from stock.")
+    async def ship_order_line(
+        self, info: Info, id: strawberry.ID, tracking_code: str = ""
+    ) -> OrderLineResult:  # type: ignore[valid-type]
+        row = await backorders.ship_order_line(info.context.actor, parse_id(id), tracking_code)
+        return OrderLinePayload(line=OrderLine.of(row))

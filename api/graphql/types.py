@@ -288,11 +288,15 @@ class OrderLine:
     quantity: int
     allocated_quantity: int = strawberry.field(description="Taken from stock when placed.")
     backordered_quantity: int
+    shipped_at: datetime | None = strawberry.field(
+        description="When the units taken from stock shipped (back orders ship apart).")
+    tracking_code: str | None
 
     @classmethod
     def of(cls, row: models.OrderLine) -> OrderLine:
         return cls(row=row, id=strawberry.ID(str(row.id)), quantity=row.quantity,
-                   allocated_quantity=row.allocated_now, backordered_quantity=row.backordered)
+                   allocated_quantity=row.allocated_now, backordered_quantity=row.backordered,
+                   shipped_at=row.shipped_at, tracking_code=row.tracking_code)
 
     @strawberry.field
     def unit_price(self, info: Info) -> Money:

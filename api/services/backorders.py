@@ -8,7 +8,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from api.domain import validation
-from api.domain.errors import NotFound, NotReleased
+from api.domain.errors import InvalidTransition, NotFound, NotReleased
 from api.domain.identity import Actor, require_owner_or_staff, require_staff
 from api.domain.model import QUEUED_STATUSES, Status
 from api.domain.status import transition
@@ -16,7 +16,7 @@ from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product
 from api.services.queue import resync_queue
-from api.store.models import BackOrder, Order, Product
+from api.store.models import BackOrder, Order, OrderLine, Product
 
 
 async def cancel_back_order(
@@ -75,6 +75,32 @@ async def ship_back_order(
         changes.product_changed(product)
         await changes.flush()
     return back_order
+
+
+async def ship_order_line(
+    actor: Actor | None, line_id: int, tracking_code: str = "", now: datetime | None = None
+) -> OrderLine:
+    """Ship the units a line took from stock when it was placed (its back order ships apart)."""
+    require_staff(actor)
+    tracking = validation.text(tracking_code, "trackingCode", 128, required=False)
+    changes = Changes(now or utcnow())
+    async with in_transaction():
+        found = await OrderLine.filter(id=line_id).only("id", "product_id").first()
+        if found is None:
+            raise NotFound("OrderLine", str(line_id))
+        product = await lock_product(found.product_id)
+        line = await OrderLine.filter(id=line_id).select_for_update().get()
+        if line.shipped_at is not None or line.allocated_now == 0:
+            state = "SHIPPED" if line.shipped_at else "NOTHING_IN_STOCK"
+            raise InvalidTransition("order line", state, "SHIPPED")
+        product.on_hand -= line.allocated_now
+        product.allocated -= line.allocated_now
+        line.shipped_at = changes.now
+        line.tracking_code = tracking or None
+        await line.save(update_fields=["shipped_at", "tracking_code"])
+        changes.product_changed(product)
+        await changes.flush()
+    return line
 
 
 async def _lock(back_order_id: int) -> tuple[Product, BackOrder]:

@@ -114,6 +114,8 @@ class OrderLine(Model):
     amount_charged = money()
     allocated_now = fields.IntField()
     backordered = fields.IntField()
+    shipped_at = fields.DatetimeField(null=True)
+    tracking_code = fields.CharField(max_length=128, null=True)
 
     class Meta:
         table = "order_line"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from api.store.models import BackOrder, Order, Product
+from api.store.models import BackOrder, Order, OrderLine, Product
 from tests.integration import steps
 from tests.integration.conftest import ALICE, BOB, STAFF, Run
 from tests.integration.operations import (
@@ -96,3 +96,26 @@ async def test_cash_collected_ahead_of_stock(gql: Run) -> None:
     await gql(ADJUST_STOCK, STAFF, sku="KB", delta=1)
     figures = (await gql(PRODUCT_FIGURES, STAFF, sku="KB"))["product"]["queueFigures"]
     assert figures == {"openBackOrders": 2, "cashCollectedAheadOfStock": {"amount": "60.00"}}
+
+
+SHIP_LINE = """mutation($id: ID!) {
+  shipOrderLine(id: $id, trackingCode: "TRK-9") {
+    __typename
+    ... on OrderLinePayload { line { shippedAt trackingCode } }
+    ... on InvalidTransitionError { fromStatus }
+  }
+}"""
+
+
+async def test_shipping_the_in_stock_part_of_an_order_releases_its_allocation(gql: Run) -> None:
+    await steps.product(gql, "MUG", on_hand=5)
+    placed = await steps.order(gql, ALICE, "MUG", 2)
+    line_id = (await OrderLine.get(order_id=int(placed["order"]["id"]))).id
+    shipped = (await gql(SHIP_LINE, STAFF, id=str(line_id)))["shipOrderLine"]
+    assert shipped["line"]["trackingCode"] == "TRK-9"
+    product = await Product.get(sku="MUG")
+    assert (product.on_hand, product.allocated) == (3, 0)
+    again = (await gql(SHIP_LINE, STAFF, id=str(line_id)))["shipOrderLine"]
+    assert (again["__typename"], again["fromStatus"]) == ("InvalidTransitionError", "SHIPPED")
+    assert (await gql(SHIP_LINE, ALICE, id=str(line_id)))["shipOrderLine"]["__typename"] == (
+        "ForbiddenError")
