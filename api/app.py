@@ -16,18 +16,30 @@ from tortoise.contrib.starlette import RegisterTortoise
 from api.graphql.schema import schema
 from api.graphql.view import GraphQLView
 from api.middleware import BearerAuth
+from api.realtime.bus import EventBus
+from api.realtime.hub import Hub
+from api.realtime.relay import OutboxRelay
 from api.settings import Settings
-from api.store.database import tortoise_config
+from api.store.database import is_postgres, tortoise_config
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    graphql = GraphQLView(schema, settings)
+    hub = Hub(queue_size=settings.subscriber_queue)
+    bus = EventBus(settings.broadcast_url, hub)
+    relay = OutboxRelay(bus, postgres=is_postgres(settings.database_url))
+    graphql = GraphQLView(schema, settings, hub=hub, after_mutation=relay.wake)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+            await bus.start()
+            await relay.start()
+            try:
+                yield
+            finally:
+                await relay.stop()
+                await bus.stop()
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -36,7 +48,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             await get_connection("default").execute_query("SELECT 1")
         except Exception as exc:  # the reason is the answer
-            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+            return JSONResponse({"status": "unavailable", "reason": f"database: {exc}"},
+                                status_code=503)
+        if not bus.connected.is_set():
+            return JSONResponse({"status": "unavailable", "reason": "event bus not connected"},
+                                status_code=503)
         return JSONResponse({"status": "ready"})
 
     async def home(request: Request) -> RedirectResponse:
@@ -54,4 +70,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.hub = hub
+    app.state.relay = relay
     return app

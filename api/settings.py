@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     currency: str = Field("USD", min_length=3, max_length=3)
     graphiql: bool = True
     max_page_size: int = Field(100, ge=1, le=1000)
+    broadcast_url: str = Field(
+        "memory://", description="memory:// (one instance), postgres://... or redis://..."
+    )
+    subscriber_queue: int = Field(256, ge=8, le=100_000)
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
 from api.domain.identity import Actor
 from api.graphql.loaders import Loaders
+from api.realtime.hub import Hub
 from api.settings import Settings
 
 
@@ -16,6 +19,11 @@ class Context:
     actor: Actor | None
     settings: Settings
     loaders: Loaders = field(default_factory=Loaders)
+    hub: Hub | None = None
+    websocket: Any = None
+    after_mutation: Callable[[], None] | None = None
+    connection_params: dict[str, Any] | None = None
+    """The websocket ``connection_init`` payload (set by Strawberry)."""
 
 
 Info = StrawberryInfo[Context, None]

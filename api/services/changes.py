@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from api.store.models import BackOrder, BackOrderEvent, OutboxEvent, Product
+from api.store.snapshots import snapshot
 
 BACK_ORDER_TOPIC = "back_order"
 PRODUCT_TOPIC = "product"
@@ -72,24 +73,11 @@ class Changes:
     def _outbox(self) -> list[OutboxEvent]:
         touched = {bo.id: bo for bo, _, _ in self._events} | self._dirty
         rows = [
-            OutboxEvent(
-                topic=BACK_ORDER_TOPIC,
-                key=str(bo.id),
-                payload={
-                    "id": bo.id,
-                    "version": bo.version,
-                    "product_id": bo.product_id,
-                    "customer_id": bo.customer_id,
-                },
-            )
+            OutboxEvent(topic=BACK_ORDER_TOPIC, key=str(bo.id), payload=snapshot(bo))
             for bo in touched.values()
         ]
         rows += [
-            OutboxEvent(
-                topic=PRODUCT_TOPIC,
-                key=p.sku,
-                payload={"id": p.id, "sku": p.sku, "version": p.version},
-            )
+            OutboxEvent(topic=PRODUCT_TOPIC, key=p.sku, payload=snapshot(p))
             for p in self._products.values()
         ]
         return rows

@@ -1,0 +1,1 @@
+"""Committed events to live subscribers: outbox relay -> broadcaster -> per-instance hub."""

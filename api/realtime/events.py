@@ -1,0 +1,54 @@
+"""The events that travel between instances, and the hub keys they are addressed to."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+CHANNEL = "backorders_events"
+MAX_MESSAGE_BYTES = 7000
+"""Below PostgreSQL's 8,000-byte NOTIFY limit, with room to spare."""
+
+
+@dataclass(frozen=True)
+class Event:
+    topic: str
+    key: str
+    payload: dict[str, Any]
+
+    @property
+    def version(self) -> int:
+        return int(self.payload.get("version", 0))
+
+    def addresses(self) -> list[str]:
+        """Hub keys of the subscriptions that want this event."""
+        p = self.payload
+        if self.topic == "back_order":
+            return [f"bo:{p['id']}", f"customer:{p['customer_id']}", f"queue:{p['product_id']}"]
+        if self.topic == "product":
+            return [f"product:{p['sku']}"]
+        return []
+
+
+def pack(events: list[Event]) -> list[str]:
+    """Pack events into as few messages as fit the size limit, keeping their order."""
+    messages: list[str] = []
+    batch: list[str] = []
+    size = 2
+    for event in events:
+        item = json.dumps([event.topic, event.key, event.payload], separators=(",", ":"))
+        if len(item.encode()) + 3 > MAX_MESSAGE_BYTES:
+            raise ValueError(f"event {event.topic}:{event.key} is larger than a message")
+        if batch and size + len(item.encode()) + 1 > MAX_MESSAGE_BYTES:
+            messages.append("[" + ",".join(batch) + "]")
+            batch, size = [], 2
+        batch.append(item)
+        size += len(item.encode()) + 1
+    if batch:
+        messages.append("[" + ",".join(batch) + "]")
+    return messages
+
+
+def unpack(message: str) -> list[Event]:
+    return [Event(topic, key, payload) for topic, key, payload in json.loads(message)]
