@@ -14,6 +14,7 @@ from tortoise.context import TortoiseContext
 
 from api.store.database import migrate, tortoise_config
 from tests.pgserver import PostgresServer, find_pg_bin
+from tests.redisserver import RedisServer, find_redis
 
 TABLES = (
     "notification_preferences",
@@ -80,3 +81,12 @@ async def db(database_url: str) -> AsyncIterator[str]:
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(database_url))
         yield database_url
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    if find_redis() is None:
+        pytest.fail("redis-server not found: install Debian's redis-server package")
+    server = RedisServer().start()
+    yield server
+    server.cleanup()
