@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from api.domain.model import Policy, QueueEntry, Supply
+from api.domain.allocation import orderable_units
+from api.domain.model import Policy, QueueEntry, Stock, Supply
 
 
 @dataclass(frozen=True)
@@ -74,3 +75,32 @@ def _not_before_release(day: date, policy: Policy) -> date:
     if policy.release_date is not None and day < policy.release_date:
         return policy.release_date
     return day
+
+
+def quote(
+    stock: Stock,
+    policy: Policy,
+    discontinued: bool,
+    quantity: int,
+    supplies: Sequence[Supply],
+    tail_date: date | None,
+    today: date,
+) -> date | None:
+    """When an order for ``quantity`` placed now would ship in full; None if it cannot be.
+
+    The same rules as placing the order: free units first when nobody waits, the rest at
+    the tail of the queue, never earlier than the tail's date.
+    """
+    if quantity > orderable_units(stock, policy, discontinued):
+        return None
+    free = max(stock.available, 0) if stock.waiting == 0 else 0
+    if policy.is_preorder(today):
+        short, free_for_queue = quantity, free
+    else:
+        short, free_for_queue = max(quantity - free, 0), 0
+    if short == 0:
+        return allocated_ship_date(policy, today)
+    probe = QueueEntry(0, 0, datetime.max, short, 0)
+    estimate = estimate_queue([probe], free_for_queue, supplies, policy, today,
+                              units_before=stock.waiting, floor=tail_date)
+    return estimate[0].ship_date

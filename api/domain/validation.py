@@ -79,3 +79,14 @@ def phone(value: str | None, field: str = "phone") -> str | None:
     if not PHONE_PATTERN.match(value):
         raise InvalidInput(field, "use the international form, such as +14155550100")
     return value
+
+
+MAX_ID = 2**31 - 1
+
+
+def row_id(value: str, field: str = "id") -> int:
+    """An id as the API shows it: digits only, within the database's key range."""
+    text = value.strip()
+    if not text.isdigit() or len(text) > 10 or not 1 <= int(text) <= MAX_ID:
+        raise InvalidInput(field, "not an id of this API")
+    return int(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from datetime import date
 from typing import Any
 
@@ -10,6 +12,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from api.domain import errors
+
+log = logging.getLogger("backorders.graphql")
 
 
 @strawberry.interface(description="An expected failure: nothing was changed.")
@@ -120,7 +124,8 @@ EXCEPTION_HANDLERS = [
 
 
 class DomainErrorCodes(SchemaExtension):
-    """Domain errors raised outside a union (in queries) carry their code in ``extensions``."""
+    """Domain errors raised outside a union (in queries) carry their code in ``extensions``;
+    unexpected exceptions are masked: the client gets an error id, the log the traceback."""
 
     def on_execute(self):  # type: ignore[no-untyped-def]
         yield
@@ -132,8 +137,10 @@ class DomainErrorCodes(SchemaExtension):
 
 def _with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
-    if not isinstance(original, errors.DomainError):
+    if original is None or isinstance(original, GraphQLError):
         return error
+    if not isinstance(original, errors.DomainError):
+        return _masked(error, original)
     extensions = {**(error.extensions or {}), "code": original.code}
     if isinstance(original, errors.InvalidInput):
         extensions["field"] = original.field
@@ -145,4 +152,17 @@ def _with_code(error: GraphQLError) -> GraphQLError:
         path=error.path,
         original_error=original,
         extensions=extensions,
+    )
+
+
+def _masked(error: GraphQLError, original: BaseException) -> GraphQLError:
+    error_id = uuid.uuid4().hex[:12]
+    log.error("unexpected error %s at %s", error_id, error.path, exc_info=original)
+    return GraphQLError(
+        f"Unexpected error (reference {error_id}).",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_ERROR", "errorId": error_id},
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
+from tortoise.functions import Max
 from tortoise.models import Model
 
 from api.domain.model import QUEUED_STATUSES
@@ -57,6 +59,24 @@ async def load_open_restocks(product_ids: Sequence[int]) -> list[list[Restock]]:
                           status__in=OPEN_RESTOCK)
 
 
+async def load_queue_tail_dates(product_ids: Sequence[int]) -> list[date | None]:
+    """The date of the last back order in each product's queue (dates never decrease)."""
+    rows = await (
+        BackOrder.filter(product_id__in=list(product_ids), status__in=list(QUEUED_STATUSES))
+        .group_by("product_id")
+        .annotate(last=Max("estimated_ship_date"))
+        .values("product_id", "last")
+    )
+    last = {r["product_id"]: _as_date(r["last"]) for r in rows}
+    return [last.get(i) for i in product_ids]
+
+
+def _as_date(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 @dataclass(frozen=True)
 class QueueFigures:
     open_back_orders: int
@@ -93,5 +113,7 @@ class Loaders:
         default_factory=lambda: DataLoader(load_fn=load_history))
     open_restocks: DataLoader[int, list[Restock]] = field(
         default_factory=lambda: DataLoader(load_fn=load_open_restocks))
+    queue_tail_date: DataLoader[int, date | None] = field(
+        default_factory=lambda: DataLoader(load_fn=load_queue_tail_dates))
     queue_figures: DataLoader[int, QueueFigures] = field(
         default_factory=lambda: DataLoader(load_fn=load_queue_figures))

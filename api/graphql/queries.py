@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from api.domain.errors import InvalidInput
+from api.domain import validation
 from api.domain.identity import Role, require_actor, require_staff
 from api.graphql.context import Info
 from api.graphql.preferences import NotificationPreferences
@@ -27,10 +27,7 @@ BackOrderSort = strawberry.enum(reads.BackOrderSort, name="BackOrderSort")
 
 
 def parse_id(value: strawberry.ID, field: str = "id") -> int:
-    text = str(value)
-    if not text.isdigit() or len(text) > 18:
-        raise InvalidInput(field, "not an id of this API")
-    return int(text)
+    return validation.row_id(str(value), field)
 
 
 @strawberry.type(description="Who the bearer token names.")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
-from tortoise.queryset import QuerySet
 
-from api.domain.errors import Forbidden
-from api.domain.estimates import estimate_queue
+from api.domain import validation
+from api.domain.estimates import quote
 from api.domain.model import Availability as AvailabilityValue
-from api.domain.model import QueueEntry
 from api.domain.model import RestockStatus as RestockStatusValue
 from api.domain.model import Status as StatusValue
 from api.graphql.context import Info
@@ -56,11 +55,11 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    query: strawberry.Private[QuerySet[Any]]
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="All items that match the filter, on every page.")
     async def total_count(self) -> int:
-        return await self.query.count()
+        return await self.count()
 
     @classmethod
     def of(cls, page: Page[Any], convert: object) -> Connection[T]:
@@ -76,7 +75,7 @@ class Connection(Generic[T]):
                 start_cursor=page.cursors[0] if page.cursors else None,
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
-            query=page.query,
+            count=page.count,
         )
 
 
@@ -147,33 +146,29 @@ class Product:
         )
 
     @strawberry.field(
-        description="When an order placed now for this quantity would ship; null when it "
-        "cannot be ordered."
+        description="When an order placed now for this quantity would ship in full; null "
+        "when it cannot be ordered."
     )
     async def estimated_ship_date(self, info: Info, quantity: int = 1) -> date | None:
+        validation.positive(quantity, "quantity")
         r = self.row
-        if product_availability(r, utcnow().date()) is AvailabilityValue.OUT_OF_STOCK:
-            return None
-        today = utcnow().date()
-        preorder = r.policy.is_preorder(today)
-        if r.waiting == 0 and r.on_hand - r.allocated >= quantity and not preorder:
-            return today + timedelta(days=r.handling_days)
-        restocks = await info.context.loaders.open_restocks.load(r.id)
-        probe = QueueEntry(0, 0, datetime.max, max(quantity, 1), 0)
-        estimate = estimate_queue(
-            [probe], max(r.on_hand - r.allocated, 0) if r.waiting == 0 else 0,
-            [x.supply for x in restocks], r.policy, today, units_before=r.waiting,
-        )
-        return estimate[0].ship_date
+        loaders = info.context.loaders
+        restocks = await loaders.open_restocks.load(r.id)
+        tail = await loaders.queue_tail_date.load(r.id)
+        return quote(r.stock, r.policy, r.discontinued, quantity,
+                     [x.supply for x in restocks], tail, utcnow().date())
 
     @strawberry.field
     async def restocks(self, info: Info) -> list[Restock]:
         return [Restock.of(r) for r in await info.context.loaders.open_restocks.load(self.row.id)]
 
-    @strawberry.field(description="Staff only: the open queue and the cash taken ahead of stock.")
-    async def queue_figures(self, info: Info) -> QueueFigures:
+    @strawberry.field(
+        description="Staff only (null for others): the open queue and the cash taken ahead "
+        "of stock."
+    )
+    async def queue_figures(self, info: Info) -> QueueFigures | None:
         if info.context.actor is None or not info.context.actor.is_staff:
-            raise Forbidden("staff only")
+            return None
         figures = await info.context.loaders.queue_figures.load(self.row.id)
         return QueueFigures(
             open_back_orders=figures.open_back_orders,

@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from api.domain import validation
 from api.domain.errors import InvalidTransition, NotFound, NotReleased
-from api.domain.identity import Actor, require_owner_or_staff, require_staff
+from api.domain.identity import Actor, require_actor, require_staff
 from api.domain.model import QUEUED_STATUSES, Status
 from api.domain.status import transition
 from api.services.changes import Changes
@@ -27,7 +27,9 @@ async def cancel_back_order(
     changes = Changes(now or utcnow())
     async with in_transaction():
         product, back_order = await _lock(back_order_id)
-        require_owner_or_staff(actor, back_order.customer_id)
+        require_actor(actor)
+        if actor is None or not actor.may_see(back_order.customer_id):
+            raise NotFound("BackOrder", str(back_order_id))
         was_queued = back_order.status in QUEUED_STATUSES
         back_order.status = transition(back_order.status, Status.CANCELLED)
         product.allocated -= back_order.allocated
@@ -41,7 +43,10 @@ async def cancel_back_order(
         changes.touch(back_order, "status", "refunded_amount", "queue_position",
                       "units_ahead", "closed_at")
         changes.record(back_order, "CANCELLED", reason=reason, released=back_order.allocated,
-                       by="staff" if actor is not None and actor.is_staff else "customer")
+                       by="staff" if actor.is_staff else "customer")
+        back_order.allocated = 0
+        back_order.delayed = False
+        changes.touch(back_order, "allocated", "delayed")
         changes.record(back_order, "REFUNDED", amount=refund)
         await Order.filter(id=back_order.order_id).update(
             amount_refunded=F("amount_refunded") + refund
@@ -70,7 +75,8 @@ async def ship_back_order(
         product.allocated -= back_order.quantity
         back_order.tracking_code = tracking or None
         back_order.closed_at = changes.now
-        changes.touch(back_order, "status", "tracking_code", "closed_at")
+        back_order.delayed = False
+        changes.touch(back_order, "status", "tracking_code", "closed_at", "delayed")
         changes.record(back_order, "SHIPPED", tracking_code=tracking or None)
         changes.product_changed(product)
         await changes.flush()

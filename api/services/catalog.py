@@ -17,7 +17,7 @@ from api.domain.model import Policy
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product_by_sku
-from api.services.queue import resync_queue
+from api.services.queue import redate_allocated, resync_queue
 from api.store.models import Product
 
 
@@ -79,6 +79,7 @@ async def update_backorder_policy(
             product.discontinued = change.discontinued
         changes = Changes(now or utcnow())
         await resync_queue(product, changes)
+        await redate_allocated(product, changes)
         await changes.flush()
     return product
 

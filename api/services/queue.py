@@ -80,6 +80,15 @@ async def place_in_queue(product: Product, new: list[BackOrder], changes: Change
         _apply_estimate(bo, estimates[bo.id], product.policy, changes)
 
 
+async def redate_allocated(product: Product, changes: Changes) -> None:
+    """Allocated back orders ship after handling, and never before release: re-date them."""
+    ship = allocated_ship_date(product.policy, changes.now.date())
+    for bo in await BackOrder.filter(product_id=product.id, status=Status.ALLOCATED,
+                                     estimated_ship_date__not=ship).select_for_update():
+        _set_date(bo, ship, True, changes)
+        _apply_delay(bo, product.policy, changes)
+
+
 def _apply_grants(
     product: Product, queue: list[BackOrder], free: int, changes: Changes
 ) -> None:
@@ -100,6 +109,7 @@ def _apply_grants(
             bo.queue_position = None
             bo.units_ahead = 0
             _set_date(bo, allocated_ship_date(product.policy, today), True, changes)
+            _apply_delay(bo, product.policy, changes)
             changes.touch(bo, "allocated_at", "queue_position", "units_ahead")
 
 
@@ -109,6 +119,10 @@ def _apply_estimate(bo: BackOrder, estimate: Estimate, policy: Policy, changes: 
         bo.units_ahead = estimate.units_ahead
         changes.touch(bo, "queue_position", "units_ahead")
     _set_date(bo, estimate.ship_date, estimate.scheduled, changes)
+    _apply_delay(bo, policy, changes)
+
+
+def _apply_delay(bo: BackOrder, policy: Policy, changes: Changes) -> None:
     delayed = is_delayed(bo.estimated_ship_date, bo.promised_date, policy)
     if delayed != bo.delayed:
         bo.delayed = delayed

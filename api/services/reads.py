@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from api.domain import validation
 from api.domain.availability import availability
 from api.domain.errors import InvalidInput
 from api.domain.identity import Actor
@@ -29,7 +30,8 @@ class Page(Generic[T]):
     cursors: list[str]
     has_next: bool
     has_previous: bool
-    query: QuerySet[T]
+    count: Callable[[], Awaitable[int]]
+    """Counts every item the filter matches, on every page (run only when asked for)."""
 
 
 class BackOrderSort(StrEnum):
@@ -86,7 +88,13 @@ async def list_products(
         if len(rows) < batch:
             break
         offset += batch
-    return _page(found, first, lambda p: p.sku, after is not None, Product.all())
+
+    async def count() -> int:
+        return sum(
+            1 for p in await Product.all() if product_availability(p, today) in wanted
+        )
+
+    return _page(found, first, lambda p: p.sku, after is not None, count)
 
 
 async def get_back_order(actor: Actor | None, back_order_id: int) -> BackOrder | None:
@@ -156,15 +164,17 @@ async def list_restocks(sku: str, include_closed: bool) -> list[Restock]:
 
 
 def _page(
-    rows: list[T], first: int, key: object, had_cursor: bool, query: QuerySet[T]
+    rows: list[T],
+    first: int,
+    key: object,
+    had_cursor: bool,
+    count: QuerySet[T] | Callable[[], Awaitable[int]],
 ) -> Page[T]:
     items = rows[:first]
     cursors = [encode_cursor(key(row)) for row in items]  # type: ignore[operator]
-    return Page(items, cursors, len(rows) > first, had_cursor, query)
+    counter = count.count if isinstance(count, QuerySet) else count
+    return Page(items, cursors, len(rows) > first, had_cursor, counter)
 
 
 def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput("after", "not a cursor from this API") from None
+    return validation.row_id(value, "after")

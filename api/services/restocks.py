@@ -84,6 +84,7 @@ async def receive_restock(
         units = restock.outstanding if quantity is None else quantity
         validation.positive(units, "quantity")
         restock.received += units
+        restock.quantity = max(restock.quantity, restock.received)  # an over-delivery counts
         restock.status = (
             RestockStatus.RECEIVED
             if restock.received >= restock.quantity
@@ -125,5 +126,7 @@ async def _lock_open(restock_id: int, action: str) -> tuple[Product, Restock]:
 
 
 def _check_date(expected: date, now: datetime) -> None:
+    if expected < now.date():
+        raise InvalidInput("expectedDate", "must not be in the past")
     if (expected - now.date()).days > 3650:
         raise InvalidInput("expectedDate", "must be within ten years")

@@ -33,17 +33,19 @@ def backorders_command() -> list[str]:
 
 
 class ServerProcess:
-    def __init__(self, database_url: str, log_path: Path, *args: str, **env: str) -> None:
+    def __init__(self, database_url: str, log_path: Path, *args: str,
+                 secret: str | None = SECRET, **env: str) -> None:
+        """``secret=None`` keeps the development secret, as the README's commands do."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self.settings = Settings(jwt_secret=SECRET)
+        self.settings = Settings(jwt_secret=secret) if secret else Settings()
         environment = {
             **os.environ,
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "BACKORDERS_DATABASE_URL": database_url,
-            "BACKORDERS_JWT_SECRET": SECRET,
+            **({"BACKORDERS_JWT_SECRET": secret} if secret else {}),
             **env,
         }
         self._log = log_path.open("wb")

@@ -1,4 +1,4 @@
-"""The README walk-through, played over HTTP against ``backorders serve``."""
+"""The core flow over HTTP against ``backorders serve``, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ BACK_ORDER = """query($id: ID!) {
 }"""
 
 
-async def test_readme_walkthrough(server: ServerProcess, client: httpx.AsyncClient) -> None:
+async def test_order_restock_allocate_over_http(
+    server: ServerProcess, client: httpx.AsyncClient
+) -> None:
     staff = server.token("staff-1", Role.STAFF)
     alice = server.token("alice")
     today = datetime.now(UTC).date()

@@ -138,7 +138,8 @@ query($first: Int, $after: String, $sku: String) {
       id status queuePosition
       product { sku name }
       customer { id }
-      order { id amountCharged { amount } }
+      order { id amountCharged { amount } lines { quantity product { sku } } }
+      history { kind }
     } }
   }
 }"""

@@ -25,6 +25,8 @@ async def test_cancelling_refunds_and_hands_units_to_the_next_in_line(gql: Run) 
     data = await gql(CANCEL_BACK_ORDER, ALICE, id=first["id"])
     assert data["cancelBackOrder"]["back_order"]["status"] == "CANCELLED"
     assert data["cancelBackOrder"]["back_order"]["refundedAmount"] == {"amount": "40.00"}
+    cancelled = (await gql(BACK_ORDER, ALICE, id=first["id"]))["backOrder"]
+    assert (cancelled["allocatedQuantity"], cancelled["queuePosition"]) == (0, None)
     after = (await gql(BACK_ORDER, BOB, id=second["id"]))["backOrder"]
     assert (after["status"], after["allocatedQuantity"]) == ("ALLOCATED", 2)
     order = await Order.get(customer_id="alice")
@@ -47,7 +49,8 @@ async def test_a_customer_cannot_cancel_another_customers_back_order(gql: Run) -
     await steps.product(gql, "KB")
     bo = await steps.back_order(gql, ALICE, "KB", 2)
     refused = (await gql(CANCEL_BACK_ORDER, BOB, id=bo["id"]))["cancelBackOrder"]
-    assert refused["__typename"] == "ForbiddenError"
+    # Not found, as for an id that does not exist: nothing tells Bob that it does.
+    assert refused["__typename"] == "NotFoundError"
     assert (await BackOrder.get(id=int(bo["id"]))).status == "WAITING"
 
 
@@ -119,3 +122,24 @@ async def test_shipping_the_in_stock_part_of_an_order_releases_its_allocation(gq
     assert (again["__typename"], again["fromStatus"]) == ("InvalidTransitionError", "SHIPPED")
     assert (await gql(SHIP_LINE, ALICE, id=str(line_id)))["shipOrderLine"]["__typename"] == (
         "ForbiddenError")
+
+
+UPDATE_RELEASE = """mutation($sku: String!, $date: Date!) {
+  updateBackorderPolicy(sku: $sku, input: {releaseDate: $date}) { __typename } }"""
+
+
+async def test_a_later_release_moves_the_date_of_reserved_pre_orders(gql: Run) -> None:
+    await steps.product(gql, "COURSE", on_hand=5, releaseDate=in_days(10), handlingDays=0,
+                        delayGraceDays=2)
+    bo = await steps.back_order(gql, ALICE, "COURSE", 1)
+    assert (bo["status"], bo["estimatedShipDate"]) == ("ALLOCATED", in_days(10))
+    await gql(UPDATE_RELEASE, STAFF, sku="COURSE", date=in_days(20))
+    moved = (await gql(BACK_ORDER, ALICE, id=bo["id"]))["backOrder"]
+    assert (moved["estimatedShipDate"], moved["delayed"]) == (in_days(20), True)
+    assert [e["kind"] for e in moved["history"]][-2:] == ["DATE_CHANGED", "DELAYED"]
+
+
+async def test_queue_figures_are_null_for_customers(gql: Run) -> None:
+    await steps.product(gql, "KB")
+    data = await gql(PRODUCT_FIGURES, ALICE, sku="KB")
+    assert data["product"] == {"queueFigures": None}

@@ -150,3 +150,30 @@ async def test_pre_orders_wait_for_release_even_with_stock(gql: Run) -> None:
     assert bo["status"] == "ALLOCATED"
     assert bo["estimatedShipDate"] == in_days(30)
     assert (await gql(PRODUCT, None, sku="COURSE"))["product"]["availability"] == "PREORDER"
+
+
+QUOTE = """query($sku: String!, $q: Int!) {
+  product(sku: $sku) { estimatedShipDate(quantity: $q) } }"""
+
+
+async def _quote(gql: Run, sku: str, quantity: int) -> str | None:
+    data = await gql(QUOTE, None, sku=sku, q=quantity)
+    date: str | None = data["product"]["estimatedShipDate"]
+    return date
+
+
+async def test_the_quoted_date_is_the_date_the_order_gets(gql: Run) -> None:
+    await steps.product(gql, "KB", on_hand=2, leadTimeDays=30, handlingDays=1)
+    await steps.restock(gql, "KB", 3, in_days(5))
+    await steps.restock(gql, "KB", 4, in_days(40))
+    for customer, quantity in ((ALICE, 1), (BOB, 3), (ALICE, 2), (BOB, 4), (ALICE, 1)):
+        quoted = await _quote(gql, "KB", quantity)
+        placed = await steps.order(gql, customer, "KB", quantity)
+        got = [bo["estimatedShipDate"] for bo in placed["order"]["backOrders"]]
+        assert quoted == (got[0] if got else in_days(1)), (quantity, quoted, got)
+
+
+async def test_no_quote_beyond_what_can_be_ordered(gql: Run) -> None:
+    await steps.product(gql, "KB", backorderCap=3)
+    assert await _quote(gql, "KB", 3) is not None
+    assert await _quote(gql, "KB", 4) is None

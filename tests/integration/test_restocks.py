@@ -13,6 +13,7 @@ from tests.integration.operations import (
     PRODUCT,
     RECEIVE_RESTOCK,
     RESCHEDULE_RESTOCK,
+    SCHEDULE_RESTOCK,
 )
 from tests.integration.test_ordering import in_days
 
@@ -134,3 +135,19 @@ async def test_receiving_restores_order_of_a_long_queue(gql: Run) -> None:
     assert all(bo.allocated == 0 for bo in rows[short + 1:])
     positions = [bo.queue_position for bo in rows if bo.queue_position is not None]
     assert positions == list(range(1, len(positions) + 1))
+
+
+async def test_an_over_delivery_is_counted_in_full(gql: Run) -> None:
+    await steps.product(gql, "KB")
+    restock = await steps.restock(gql, "KB", 2, in_days(3))
+    data = await gql(RECEIVE_RESTOCK, STAFF, id=restock, quantity=5)
+    assert data["receiveRestock"]["restock"] == {
+        "id": restock, "status": "RECEIVED", "received": 5, "outstanding": 0}
+    assert (await Product.get(sku="KB")).on_hand == 5
+
+
+async def test_a_restock_cannot_be_expected_in_the_past(gql: Run) -> None:
+    await steps.product(gql, "KB")
+    data = await gql(SCHEDULE_RESTOCK, STAFF, input={
+        "sku": "KB", "quantity": 5, "expectedDate": in_days(-1)})
+    assert data["scheduleRestock"]["__typename"] == "InvalidInputError"
