@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
 from api.graphql.errors import EXCEPTION_HANDLERS, DomainErrorCodes
+from api.graphql.fastpath import compiler
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from api.graphql.subscriptions import Subscription
@@ -24,8 +28,36 @@ class AfterMutation(SchemaExtension):
             hook()
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+class Schema(strawberry.Schema):
+    """Strawberry's schema, with the subscription fast path of ``fastpath.py``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plan = compiler(self._schema)
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> Any:
+        allowed = allowed_operation_types is None or (
+            OperationType.SUBSCRIPTION in allowed_operation_types)
+        plan = self._plan(query, operation_name) if allowed else None
+        if plan is not None:
+            return plan.run(context_value, variable_values)
+        return await super().stream(
+            query, variable_values, context_value, root_value, operation_name,
+            operation_extensions, allowed_operation_types,
+        )
+
+
+def build_schema() -> Schema:
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

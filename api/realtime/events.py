@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 CHANNEL = "backorders_events"
@@ -16,6 +17,13 @@ class Event:
     topic: str
     key: str
     payload: dict[str, Any]
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def rendered(self, render: Callable[[dict[str, Any]], Any]) -> Any:
+        """``render(payload)``, once per event however many subscribers want it."""
+        if render not in self.memo:
+            self.memo[render] = render(self.payload)
+        return self.memo[render]
 
     @property
     def version(self) -> int:

@@ -1,0 +1,16 @@
+"""Every benchmark runs once at a tiny size, so that none of them rots (no timing asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_fanout_benchmark_runs() -> None:
+    run = subprocess.run([sys.executable, "-m", "bench.fanout", "--sizes", "5"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "shared p99" in run.stdout
