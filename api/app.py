@@ -16,6 +16,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from api.graphql.schema import schema
 from api.graphql.view import GraphQLView
 from api.middleware import BearerAuth
+from api.notifications.setup import dispatcher_from
 from api.realtime.bus import EventBus
 from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
@@ -28,16 +29,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
     hub = Hub(queue_size=settings.subscriber_queue)
     bus = EventBus(settings.broadcast_url, hub)
     relay = OutboxRelay(bus, postgres=is_postgres(settings.database_url))
-    graphql = GraphQLView(schema, settings, hub=hub, after_mutation=relay.wake)
+    dispatcher = dispatcher_from(settings) if settings.dispatcher == "inprocess" else None
+
+    def after_mutation() -> None:
+        relay.wake()
+        if dispatcher is not None:
+            dispatcher.wake()
+
+    graphql = GraphQLView(schema, settings, hub=hub, after_mutation=after_mutation)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await bus.start()
             await relay.start()
+            if dispatcher is not None:
+                await dispatcher.start()
             try:
                 yield
             finally:
+                if dispatcher is not None:
+                    await dispatcher.stop()
                 await relay.stop()
                 await bus.stop()
 

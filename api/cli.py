@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--hours", type=float, default=24.0)
     token.set_defaults(run=_token)
 
+    worker = commands.add_parser("worker", help="dispatch notifications (a separate process)")
+    worker.set_defaults(run=_worker)
+
     demo = commands.add_parser("seed-demo", help="add demo data to an empty database")
     demo.set_defaults(run=_seed_demo)
 
@@ -83,6 +86,32 @@ def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     added = asyncio.run(run())
     print("backorders: demo data added" if added else "backorders: products exist; no demo data")
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+
+    from tortoise import Tortoise
+
+    from api.notifications.setup import dispatcher_from
+    from api.store.database import tortoise_config
+
+    async def run() -> None:
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        dispatcher = dispatcher_from(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await dispatcher.start()
+        print(f"backorders: worker {dispatcher.name} dispatching", flush=True)
+        await stop.wait()
+        await dispatcher.stop()
+        await Tortoise.close_connections()
+        print("backorders: worker stopped; claimed messages released", flush=True)
+
+    asyncio.run(run())
     return 0
 
 

@@ -31,6 +31,18 @@ class Settings(BaseSettings):
         "memory://", description="memory:// (one instance), postgres://... or redis://..."
     )
     subscriber_queue: int = Field(256, ge=8, le=100_000)
+    # Notifications: Apprise URLs; {to} becomes the customer's address, e.g.
+    # mailtos://user:pass@smtp.example.com?from=shop@example.com&to={to}
+    notify_email_url: str | None = None
+    notify_sms_url: str | None = None
+    notify_push_url: str | None = None
+    notify_staff_url: str | None = None
+    notify_templates: str | None = Field(None, description="a folder that overrides templates")
+    notify_coalesce_seconds: float = Field(60, ge=0, le=86_400)
+    notify_max_attempts: int = Field(8, ge=1, le=100)
+    notify_backoff_seconds: float = Field(2, gt=0, le=3600)
+    dispatcher: Literal["inprocess", "off"] = "inprocess"
+    public_url: str | None = Field(None, description="base of links in messages")
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:

@@ -17,6 +17,8 @@ from tests.pgserver import PostgresServer, find_pg_bin
 from tests.redisserver import RedisServer, find_redis
 
 TABLES = (
+    "notification_attempt",
+    "notification",
     "notification_preferences",
     "outbox_event",
     "back_order_event",

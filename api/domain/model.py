@@ -101,3 +101,11 @@ class NotificationEvent(StrEnum):
     CANCELLED = "CANCELLED"
     DELAY_OFFER = "DELAY_OFFER"
     ACCESS_GRANTED = "ACCESS_GRANTED"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "PENDING"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    SUPPRESSED = "SUPPRESSED"

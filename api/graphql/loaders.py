@@ -15,7 +15,16 @@ from tortoise.models import Model
 
 from api.domain.model import QUEUED_STATUSES
 from api.services.queue import OPEN_RESTOCK
-from api.store.models import BackOrder, BackOrderEvent, Order, OrderLine, Product, Restock
+from api.store.models import (
+    BackOrder,
+    BackOrderEvent,
+    Notification,
+    NotificationAttempt,
+    Order,
+    OrderLine,
+    Product,
+    Restock,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -52,6 +61,14 @@ async def load_back_orders(order_ids: Sequence[int]) -> list[list[BackOrder]]:
 
 async def load_history(back_order_ids: Sequence[int]) -> list[list[BackOrderEvent]]:
     return await _grouped(BackOrderEvent, "back_order_id", back_order_ids, "id")
+
+
+async def load_notifications(back_order_ids: Sequence[int]) -> list[list[Notification]]:
+    return await _grouped(Notification, "back_order_id", back_order_ids, "id")
+
+
+async def load_attempts(notification_ids: Sequence[int]) -> list[list[NotificationAttempt]]:
+    return await _grouped(NotificationAttempt, "notification_id", notification_ids, "id")
 
 
 async def load_open_restocks(product_ids: Sequence[int]) -> list[list[Restock]]:
@@ -111,6 +128,10 @@ class Loaders:
         default_factory=lambda: DataLoader(load_fn=load_back_orders))
     history: DataLoader[int, list[BackOrderEvent]] = field(
         default_factory=lambda: DataLoader(load_fn=load_history))
+    notifications: DataLoader[int, list[Notification]] = field(
+        default_factory=lambda: DataLoader(load_fn=load_notifications))
+    attempts: DataLoader[int, list[NotificationAttempt]] = field(
+        default_factory=lambda: DataLoader(load_fn=load_attempts))
     open_restocks: DataLoader[int, list[Restock]] = field(
         default_factory=lambda: DataLoader(load_fn=load_open_restocks))
     queue_tail_date: DataLoader[int, date | None] = field(

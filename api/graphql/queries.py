@@ -7,12 +7,14 @@ import strawberry
 from api.domain import validation
 from api.domain.identity import Role, require_actor, require_staff
 from api.graphql.context import Info
+from api.graphql.delivery import Notification, NotificationStatus
 from api.graphql.preferences import NotificationPreferences
 from api.graphql.types import (
     Availability,
     BackOrder,
     BackOrderConnection,
     BackOrderStatus,
+    Connection,
     Order,
     OrderConnection,
     Product,
@@ -23,6 +25,7 @@ from api.services import preferences, reads
 from api.services.clock import utcnow
 
 RoleEnum = strawberry.enum(Role, name="Role")
+NotificationConnection = Connection[Notification]
 BackOrderSort = strawberry.enum(reads.BackOrderSort, name="BackOrderSort")
 
 
@@ -99,6 +102,19 @@ class Query:
     def viewer(self, info: Info) -> Viewer | None:
         actor = info.context.actor
         return Viewer(id=actor.subject, role=actor.role) if actor else None
+
+    @strawberry.field(description="Staff: the delivery log, newest first (e.g. status FAILED).")
+    async def notifications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: list[NotificationStatus] | None = None,  # type: ignore[valid-type]
+    ) -> NotificationConnection:
+        require_staff(info.context.actor)
+        size = reads.page_size(first, info.context.settings.max_page_size)
+        page = await reads.list_notifications(size, after, status)
+        return NotificationConnection.of(page, Notification.of)
 
     @strawberry.field(description="A product's restocks, soonest first; public.")
     async def restocks(

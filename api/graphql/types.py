@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -23,6 +23,9 @@ from api.store import models
 Availability = strawberry.enum(AvailabilityValue, description="What a storefront shows.")
 BackOrderStatus = strawberry.enum(StatusValue, name="BackOrderStatus")
 RestockStatus = strawberry.enum(RestockStatusValue, name="RestockStatus")
+
+if TYPE_CHECKING:
+    from api.graphql.delivery import Notification
 
 T = TypeVar("T")
 
@@ -266,6 +269,14 @@ class BackOrder:
         row = await info.context.loaders.order.load(self.row.order_id)
         assert row is not None
         return Order.of(row)
+
+    @strawberry.field(description="Messages about this back order: the delivery log.")
+    async def notifications(self, info: Info) -> list[Annotated[
+            Notification, strawberry.lazy("api.graphql.delivery")]]:
+        from api.graphql.delivery import Notification as NotificationType
+
+        rows = await info.context.loaders.notifications.load(self.row.id)
+        return [NotificationType.of(r) for r in rows]
 
     @strawberry.field(description="Every change, oldest first.")
     async def history(self, info: Info) -> list[BackOrderEvent]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from api.notifications import outbox as notification_outbox
 from api.store.models import BackOrder, BackOrderEvent, OutboxEvent, Product
 from api.store.snapshots import snapshot
 
@@ -22,6 +23,11 @@ class Changes:
         self._events: list[tuple[BackOrder, str, dict[str, Any]]] = []
         self._products: dict[int, Product] = {}
         self._new: set[int] = set()
+        self._staff: list[tuple[str, dict[str, Any]]] = []
+
+    def staff_alert(self, event: str, **data: Any) -> None:
+        """A message for the logistics staff, sent with this change."""
+        self._staff.append((event, _jsonable(data)))
 
     def placed(self, back_order: BackOrder) -> None:
         """A back order created by this use case: version 1, history starts with PLACED."""
@@ -69,6 +75,7 @@ class Changes:
             product.version += 1
             await product.save()
         await OutboxEvent.bulk_create(self._outbox(), batch_size=500)
+        await notification_outbox.write(self._events, self._staff, self.now)
 
     def _outbox(self) -> list[OutboxEvent]:
         touched = {bo.id: bo for bo, _, _ in self._events} | self._dirty

@@ -122,9 +122,18 @@ async def _place(
                 new_by_product.setdefault(product.id, []).append(back_order)
         for product in products.values():
             if product.id in new_by_product:
+                before = product.waiting - sum(bo.quantity for bo in new_by_product[product.id])
                 await place_in_queue(product, new_by_product[product.id], changes)
+                _alert_if_cap_reached(product, before, changes)
         await changes.flush()
     return order
+
+
+def _alert_if_cap_reached(product: Product, before: int, changes: Changes) -> None:
+    cap = product.backorder_cap
+    if cap is not None and before < cap <= product.waiting:
+        changes.staff_alert("CAP_REACHED", sku=product.sku, product_name=product.name,
+                            cap=cap, waiting=product.waiting)
 
 
 async def _open_back_order(

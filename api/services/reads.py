@@ -17,9 +17,9 @@ from api.domain import validation
 from api.domain.availability import availability
 from api.domain.errors import InvalidInput
 from api.domain.identity import Actor
-from api.domain.model import Availability, Status
+from api.domain.model import Availability, NotificationStatus, Status
 from api.services.queue import OPEN_RESTOCK
-from api.store.models import BackOrder, Order, Product, Restock
+from api.store.models import BackOrder, Notification, Order, Product, Restock
 
 T = TypeVar("T", bound=Model)
 
@@ -154,6 +154,19 @@ async def list_orders(customer_id: str, first: int, after: str | None) -> Page[O
         query = query.filter(id__lt=_int(decode_cursor(after)))
     rows = await query.limit(first + 1)
     return _page(rows, first, lambda o: o.id, after is not None, base)
+
+
+async def list_notifications(
+    first: int, after: str | None, statuses: Sequence[NotificationStatus] | None
+) -> Page[Notification]:
+    base = Notification.all()
+    if statuses:
+        base = base.filter(status__in=list(statuses))
+    query = base.order_by("-id")
+    if after is not None:
+        query = query.filter(id__lt=_int(decode_cursor(after)))
+    rows = await query.limit(first + 1)
+    return _page(rows, first, lambda n: n.id, after is not None, base)
 
 
 async def list_restocks(sku: str, include_closed: bool) -> list[Restock]:

@@ -7,7 +7,15 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-from api.domain.model import Policy, QueueEntry, RestockStatus, Status, Stock, Supply
+from api.domain.model import (
+    NotificationStatus,
+    Policy,
+    QueueEntry,
+    RestockStatus,
+    Status,
+    Stock,
+    Supply,
+)
 
 
 def money(default: int | None = None) -> fields.DecimalField:  # type: ignore[type-arg]
@@ -68,6 +76,7 @@ class Restock(Model):
     expected_date = fields.DateField()
     status = fields.CharEnumField(RestockStatus, max_length=20, default=RestockStatus.SCHEDULED)
     note = fields.CharField(max_length=200, default="")
+    overdue_alerted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -222,3 +231,45 @@ class NotificationPreferences(Model):
 
     class Meta:
         table = "notification_preferences"
+
+
+class Notification(Model):
+    # One message to one address on one channel; written in the transaction of its cause.
+    id = fields.BigIntField(primary_key=True)
+    customer_id = fields.CharField(max_length=128, null=True)
+    back_order_id = fields.IntField(null=True)
+    event = fields.CharField(max_length=32)
+    channel = fields.CharField(max_length=8)
+    address = fields.CharField(max_length=512)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    status = fields.CharEnumField(NotificationStatus, max_length=12,
+                                  default=NotificationStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    due_at = fields.DatetimeField()
+    claimed_by = fields.CharField(max_length=64, null=True)
+    claimed_until = fields.DatetimeField(null=True)
+    last_error = fields.CharField(max_length=500, null=True)
+    sent_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "notification"
+        indexes = (("status", "due_at"), ("back_order_id", "id"), ("customer_id", "id"))
+
+
+class NotificationAttempt(Model):
+    id = fields.BigIntField(primary_key=True)
+    notification: fields.ForeignKeyRelation[Notification] = fields.ForeignKeyField(
+        "models.Notification", related_name="attempt_log", on_delete=fields.CASCADE
+    )
+    notification_id: int
+    number = fields.IntField()
+    outcome = fields.CharField(max_length=12)
+    error = fields.CharField(max_length=500, null=True)
+    worker = fields.CharField(max_length=64)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "notification_attempt"
+        indexes = (("notification_id", "id"),)

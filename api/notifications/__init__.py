@@ -1,0 +1,1 @@
+"""Customer and staff notifications: message rows written with their cause, then dispatched."""

@@ -1,0 +1,152 @@
+"""Which messages a committed change causes, written in the same transaction.
+
+A customer hears of a change on each channel they chose, for the events they chose. Date
+changes are held for a short window (the dispatcher's) and a later one replaces a pending
+one, so a burst becomes one message with the final date; a date that came back to where it
+was is not sent at all. A message about a date that a later allocation, shipment or
+cancellation made moot is dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from api.domain.model import QUEUED_STATUSES, Channel, NotificationStatus
+from api.store.models import BackOrder, Notification, NotificationPreferences, Product
+
+# History kinds -> notification events.
+EVENT_FOR = {
+    "PLACED": "PLACED",
+    "DATE_CHANGED": "DATE_CHANGED",
+    "PARTIALLY_ALLOCATED": "ALLOCATED",
+    "ALLOCATED": "ALLOCATED",
+    "SHIPPED": "SHIPPED",
+    "CANCELLED": "CANCELLED",
+    "DELAYED": "DELAY_OFFER",
+}
+MOOTS_DATE = {"ALLOCATED", "SHIPPED", "CANCELLED", "DELAY_OFFER"}
+STAFF = "STAFF"
+
+
+def customer_events(history: list[tuple[BackOrder, str, dict[str, Any]]]) -> list[
+        tuple[BackOrder, str, dict[str, Any]]]:
+    """One message per back order and event for a change; date moves only for those waiting."""
+    kinds: dict[int, dict[str, dict[str, Any]]] = {}
+    rows: dict[int, BackOrder] = {}
+    for back_order, kind, detail in history:
+        event = EVENT_FOR.get(kind)
+        if event is not None:
+            kinds.setdefault(back_order.id, {})[event] = detail
+            rows[back_order.id] = back_order
+    out = []
+    for bo_id, events in kinds.items():
+        back_order = rows[bo_id]
+        if "DATE_CHANGED" in events and (
+            "PLACED" in events or MOOTS_DATE & events.keys()
+            or back_order.status not in QUEUED_STATUSES
+        ):
+            del events["DATE_CHANGED"]
+        out += [(back_order, event, detail) for event, detail in events.items()]
+    return out
+
+
+async def write(history: list[tuple[BackOrder, str, dict[str, Any]]],
+                staff: list[tuple[str, dict[str, Any]]], now: datetime) -> None:
+    wanted = customer_events(history)
+    if wanted:
+        await _write_customer_messages(wanted, now)
+    if staff:
+        await Notification.bulk_create([
+            Notification(event=event, channel=STAFF, address="staff", data=data,
+                         due_at=now, created_at=now)
+            for event, data in staff
+        ])
+
+
+async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, Any]]],
+                                   now: datetime) -> None:
+    customers = {bo.customer_id for bo, _, _ in wanted}
+    preferences = {
+        p.customer_id: p
+        for p in await NotificationPreferences.filter(customer_id__in=customers,
+                                                      opted_out=False)
+    }
+    if not preferences:
+        return
+    products = {p.id: p for p in await Product.filter(
+        id__in={bo.product_id for bo, _, _ in wanted})}
+    moot = [bo.id for bo, event, _ in wanted if event in MOOTS_DATE]
+    if moot:
+        await Notification.filter(back_order_id__in=moot, event="DATE_CHANGED",
+                                  status=NotificationStatus.PENDING).update(
+            status=NotificationStatus.SUPPRESSED, last_error="superseded by a later change")
+    rows = []
+    for back_order, event, detail in wanted:
+        prefs = preferences.get(back_order.customer_id)
+        if prefs is None or (prefs.events and event not in prefs.events):
+            continue
+        data = message_data(back_order, products[back_order.product_id], detail)
+        for channel in prefs.channels:
+            address = _address(prefs, Channel(channel))
+            if address is None:
+                continue
+            if event == "DATE_CHANGED" and await _coalesced(back_order.id, channel, data):
+                continue
+            rows.append(Notification(
+                customer_id=back_order.customer_id, back_order_id=back_order.id, event=event,
+                channel=channel, address=address, data=data, due_at=now, created_at=now))
+    if rows:
+        await Notification.bulk_create(rows)
+
+
+async def _coalesced(back_order_id: int, channel: str, data: dict[str, Any]) -> bool:
+    """Fold a date change into a pending one: the message says first date -> final date."""
+    pending = await Notification.filter(
+        back_order_id=back_order_id, channel=channel, event="DATE_CHANGED",
+        status=NotificationStatus.PENDING).select_for_update().first()
+    if pending is None:
+        return False
+    merged = {**data, "previous_date": pending.data.get("previous_date")}
+    pending.data = merged
+    if merged["previous_date"] == merged["estimated_ship_date"]:
+        pending.status = NotificationStatus.SUPPRESSED
+        pending.last_error = "the date came back to where it was"
+    await pending.save(update_fields=["data", "status", "last_error", "updated_at"])
+    return True
+
+
+def message_data(bo: BackOrder, product: Product, detail: dict[str, Any]) -> dict[str, Any]:
+    """What the templates may use; plain JSON values only."""
+    return {
+        "back_order_id": bo.id,
+        "customer_id": bo.customer_id,
+        "sku": product.sku,
+        "product_name": product.name,
+        "quantity": bo.quantity,
+        "allocated": bo.allocated if bo.status.value != "CANCELLED" else 0,
+        "queue_position": bo.queue_position,
+        "units_ahead": bo.units_ahead,
+        "estimated_ship_date": bo.estimated_ship_date.isoformat(),
+        "estimate_scheduled": bo.estimate_scheduled,
+        "previous_date": _iso(detail.get("previous")) or bo.promised_date.isoformat(),
+        "promised_date": bo.promised_date.isoformat(),
+        "tracking_code": bo.tracking_code,
+        "refund_amount": str(bo.refunded_amount if bo.refunded_amount else
+                             bo.unit_price * bo.quantity),
+        "version": bo.version,
+    }
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.isoformat() if hasattr(value, "isoformat") else value)
+
+
+def _address(prefs: NotificationPreferences, channel: Channel) -> str | None:
+    if channel is Channel.EMAIL:
+        return prefs.email
+    if channel is Channel.SMS:
+        return prefs.phone
+    return prefs.push_target

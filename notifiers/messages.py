@@ -1,0 +1,61 @@
+"""Templates per event (Jinja2 files a shop can override) rendered for one channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
+BUILT_IN = Path(__file__).parent / "templates"
+CHANNELS = ("EMAIL", "SMS", "PUSH", "STAFF")
+EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "CANCELLED", "DELAY_OFFER",
+          "RESTOCK_OVERDUE", "CAP_REACHED")
+SMS_LIMIT = 160
+
+
+@dataclass(frozen=True)
+class Message:
+    channel: str
+    title: str
+    body: str
+    html: str | None = None
+
+
+@lru_cache(maxsize=8)
+def _environment(override: str | None) -> Environment:
+    loaders = [FileSystemLoader(override)] if override else []
+    return Environment(
+        loader=ChoiceLoader([*loaders, FileSystemLoader(str(BUILT_IN))]),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=False,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def _block(event: str, name: str, data: dict[str, Any], override: str | None) -> str:
+    template = _environment(override).get_template(f"{event.lower()}.j2")
+    context = template.new_context(data)
+    return "".join(template.blocks[name](context)).strip()
+
+
+def render(event: str, channel: str, data: dict[str, Any],
+           template_dir: str | None = None) -> Message:
+    """The message for ``event`` on ``channel``; ``template_dir`` overrides built-ins."""
+    if channel == "EMAIL" or channel == "STAFF":
+        return Message(channel, _block(event, "email_subject", data, template_dir),
+                       _block(event, "email_text", data, template_dir),
+                       _block(event, "email_html", data, template_dir))
+    if channel == "SMS":
+        text = " ".join(_block(event, "sms", data, template_dir).split())
+        if len(text) > SMS_LIMIT:
+            text = text[: SMS_LIMIT - 1].rstrip() + "…"
+        return Message(channel, "", text)
+    if channel == "PUSH":
+        return Message(channel, _block(event, "push_title", data, template_dir),
+                       _block(event, "push_body", data, template_dir))
+    raise ValueError(f"unknown channel {channel!r}")
