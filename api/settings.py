@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     notify_coalesce_seconds: float = Field(60, ge=0, le=86_400)
     notify_max_attempts: int = Field(8, ge=1, le=100)
     notify_backoff_seconds: float = Field(2, gt=0, le=3600)
+    notify_lease_seconds: float = Field(60, gt=0, le=3600)
+    notify_concurrency: int = Field(10, ge=1, le=500)
+    notify_batch: int = Field(50, ge=1, le=1000)
     dispatcher: Literal["inprocess", "off"] = "inprocess"
     public_url: str | None = Field(None, description="base of links in messages")
 

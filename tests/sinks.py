@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -21,11 +22,14 @@ def free_port() -> int:
 
 
 class _Mailbox:
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
+        self.delay = delay
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(parsed)  # type: ignore[arg-type]
@@ -35,9 +39,9 @@ class _Mailbox:
 class SmtpSink:
     """An SMTP server on 127.0.0.1 that keeps what it receives; stop and start it at will."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, delay: float = 0.0) -> None:
         self.port = port or free_port()
-        self.mailbox = _Mailbox()
+        self.mailbox = _Mailbox(delay)
         self._controller: Controller | None = None
 
     def url(self, sender: str = "shop@example.com") -> str:

@@ -14,3 +14,10 @@ def test_the_fanout_benchmark_runs() -> None:
                          capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     assert "shared p99" in run.stdout
+
+
+def test_the_notification_benchmark_runs() -> None:
+    run = subprocess.run([sys.executable, "-m", "bench.notify", "--count", "5"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "two workers" in run.stdout

@@ -115,7 +115,10 @@ class Dispatcher:
             | (Q(status=NotificationStatus.SENDING) & Q(claimed_until__lt=now))
         )
         async with in_transaction():
-            query = Notification.filter(due).order_by("id").limit(self.settings.batch)
+            # Claim no more than can be in flight at once: a lease runs from the claim, so a
+            # claimed message must not wait its turn behind others.
+            size = min(self.settings.batch, self.settings.concurrency)
+            query = Notification.filter(due).order_by("id").limit(size)
             rows = await (query.select_for_update(skip_locked=True) if self.postgres
                           else query)
             if not rows:

@@ -19,5 +19,8 @@ def dispatcher_from(settings: Settings, name: str | None = None) -> Dispatcher:
         coalesce=timedelta(seconds=settings.notify_coalesce_seconds),
         max_attempts=settings.notify_max_attempts,
         backoff_base=settings.notify_backoff_seconds,
+        lease=timedelta(seconds=settings.notify_lease_seconds),
+        concurrency=settings.notify_concurrency,
+        batch=settings.notify_batch,
     )
     return Dispatcher(config, postgres=is_postgres(settings.database_url), name=name)

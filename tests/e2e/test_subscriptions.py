@@ -56,7 +56,7 @@ class Stream:
         except Exception as exc:  # handed to the reader
             await self._items.put(exc)
 
-    async def take(self, count: int, timeout: float = 15) -> list[dict[str, Any]]:  # noqa: ASYNC109
+    async def take(self, count: int, timeout: float = 15) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         for _ in range(count):
             item = await asyncio.wait_for(self._items.get(), timeout)
