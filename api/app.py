@@ -7,16 +7,18 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api.graphql.schema import schema
+from api.graphql.schema import build_schema
 from api.graphql.view import GraphQLView
-from api.middleware import BearerAuth
+from api.middleware import BearerAuth, BodyLimit
 from api.notifications.setup import dispatcher_from
+from api.ratelimit import AnonymousRateLimit, RateLimits
 from api.realtime.bus import EventBus
 from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
@@ -36,7 +38,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if dispatcher is not None:
             dispatcher.wake()
 
-    graphql = GraphQLView(schema, settings, hub=hub, after_mutation=after_mutation)
+    limits = RateLimits(settings)
+    graphql = GraphQLView(build_schema(settings), settings, hub=hub,
+                          after_mutation=after_mutation, limiter=limits)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -78,7 +82,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
-        middleware=[Middleware(BearerAuth, settings=settings)],
+        middleware=[
+            Middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                       allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type", "Accept"]),
+            Middleware(BodyLimit, limit=settings.max_body_bytes),
+            Middleware(AnonymousRateLimit, limits=limits),
+            Middleware(BearerAuth, settings=settings),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -25,7 +25,18 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     currency: str = Field("USD", min_length=3, max_length=3)
-    graphiql: bool = True
+    graphiql: bool | None = Field(None, description="default: on in development only")
+    introspection: bool | None = Field(None, description="default: on in development only")
+    max_depth: int = Field(10, ge=2, le=100)
+    max_tokens: int = Field(5000, ge=100, le=1_000_000)
+    max_aliases: int = Field(20, ge=0, le=1000)
+    max_cost: int = Field(25_000, ge=100, le=10_000_000)
+    max_body_bytes: int = Field(100_000, ge=1000, le=100_000_000)
+    cors_origins: list[str] = Field(default_factory=list)
+    rate_limit_orders: str = Field("20/minute", description="placeOrder per customer")
+    rate_limit_orders_per_address: str = Field("60/minute", description="placeOrder per IP")
+    rate_limit_anonymous: str = Field("300/minute", description="requests without a token, per IP")
+    rate_limit_storage: str = Field("memory://", description="limits storage, e.g. redis://")
     max_page_size: int = Field(100, ge=1, le=1000)
     broadcast_url: str = Field(
         "memory://", description="memory:// (one instance), postgres://... or redis://..."
@@ -56,3 +67,13 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.jwt_secret == DEV_SECRET:
             raise ValueError("BACKORDERS_JWT_SECRET is the development secret: set your own")
         return self
+
+    @property
+    def graphiql_on(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.environment == "development"
+
+    @property
+    def introspection_on(self) -> bool:
+        if self.introspection is not None:
+            return self.introspection
+        return self.environment == "development"

@@ -103,3 +103,11 @@ class NotReleased(DomainError):
         super().__init__(f"{sku} is not released until {release_date.isoformat()}")
         self.sku = sku
         self.release_date = release_date
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many orders: retry in {round(retry_after)} s")
+        self.retry_after = retry_after

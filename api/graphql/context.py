@@ -22,6 +22,10 @@ class Context:
     hub: Hub | None = None
     websocket: Any = None
     after_mutation: Callable[[], None] | None = None
+    address: str = "unknown"
+    limiter: Any = None
+    response: Any = None
+    """The HTTP sub-response (status and headers), when there is one."""
     connection_params: dict[str, Any] | None = None
     """The websocket ``connection_init`` payload (set by Strawberry)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from datetime import date
 from typing import Any
@@ -71,6 +72,11 @@ class IdempotencyConflictError(Error):
 
 
 @strawberry.type
+class RateLimitedError(Error):
+    retry_after_seconds: int
+
+
+@strawberry.type
 class NotReleasedError(Error):
     sku: str
     release_date: date
@@ -118,6 +124,8 @@ EXCEPTION_HANDLERS = [
     _handler(errors.DuplicateSku, DuplicateSkuError, lambda e: {"sku": e.sku}),
     _handler(errors.IdempotencyConflict, IdempotencyConflictError,
              lambda e: {"idempotency_key": e.key}),
+    _handler(errors.RateLimited, RateLimitedError,
+             lambda e: {"retry_after_seconds": math.ceil(e.retry_after)}),
     _handler(errors.NotReleased, NotReleasedError,
              lambda e: {"sku": e.sku, "release_date": e.release_date}),
 ]

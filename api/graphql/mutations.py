@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Union
 
 import strawberry
 
+from api.domain.errors import RateLimited
 from api.domain.model import Policy
 from api.graphql.context import Info
 from api.graphql.errors import (
@@ -20,6 +22,7 @@ from api.graphql.errors import (
     NotFoundError,
     NotReleasedError,
     OutOfStockError,
+    RateLimitedError,
 )
 from api.graphql.preferences import (
     NotificationPreferences,
@@ -126,7 +129,7 @@ ProductResult = _union("ProductResult", ProductPayload, *COMMON, DuplicateSkuErr
                        InsufficientStockError)
 RestockResult = _union("RestockResult", RestockPayload, *COMMON, InvalidTransitionError)
 PlaceOrderResult = _union("PlaceOrderResult", PlaceOrderPayload, *COMMON, OutOfStockError,
-                          IdempotencyConflictError)
+                          IdempotencyConflictError, RateLimitedError)
 OrderLineResult = _union("OrderLineResult", OrderLinePayload, *COMMON, InvalidTransitionError)
 BackOrderResult = _union("BackOrderResult", BackOrderPayload, *COMMON, InvalidTransitionError,
                          NotReleasedError)
@@ -137,6 +140,19 @@ def _policy(value: BackorderPolicyInput | None) -> Policy:
     if value is None:
         return default
     return catalog.apply_change(default, value.change())
+
+
+async def _rate_limit_order(info: Info) -> None:
+    limiter, actor = info.context.limiter, info.context.actor
+    if limiter is None or actor is None:
+        return
+    try:
+        await limiter.check_order(actor.subject, info.context.address)
+    except RateLimited as exc:
+        if info.context.response is not None:
+            info.context.response.status_code = 429
+            info.context.response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
+        raise
 
 
 @strawberry.type
@@ -199,6 +215,7 @@ class Mutation:
 
     @strawberry.mutation(description="Buy: what is in stock is allocated, the rest back-ordered.")
     async def place_order(self, info: Info, input: PlaceOrderInput) -> PlaceOrderResult:  # type: ignore[valid-type]
+        await _rate_limit_order(info)
         placed = await ordering.place_order(
             info.context.actor,
             [ordering.LineRequest(line.sku, line.quantity) for line in input.lines],

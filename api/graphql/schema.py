@@ -6,15 +6,26 @@ from collections.abc import Iterable
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
 from api.graphql.errors import EXCEPTION_HANDLERS, DomainErrorCodes
 from api.graphql.fastpath import compiler
+from api.graphql.limits import cost_limit
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from api.graphql.subscriptions import Subscription
+from api.settings import Settings
 
 
 class AfterMutation(SchemaExtension):
@@ -56,20 +67,30 @@ class Schema(strawberry.Schema):
         )
 
 
-def build_schema() -> Schema:
+def build_schema(settings: Settings | None = None) -> Schema:
+    """The schema with the abuse limits of ``settings`` (see README: Limits)."""
+    settings = settings or Settings()
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=1024),
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules([cost_limit(settings.max_cost, settings.max_page_size)]),
+        lambda: ValidationCache(maxsize=1024),
+        DomainErrorCodes,
+        AfterMutation,
+    ]
+    if not settings.introspection_on:
+        extensions.append(DisableIntrospection)
     return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            DomainErrorCodes,
-            AfterMutation,
-        ],
+        extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(relay_max_results=100),
     )
 
 
-schema = build_schema()
+# The exported SDL and the in-process tests use this one; the app builds its own.
+schema = build_schema(Settings(environment="development"))

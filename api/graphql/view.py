@@ -10,15 +10,35 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UnsetType
 
 from api.auth import InvalidToken, bearer, verify
 from api.domain.identity import Actor
 from api.graphql.context import Context
+from api.ratelimit import RateLimits
 from api.realtime.hub import Hub
 from api.settings import Settings
 
 TOKEN_PARAMS = ("Authorization", "authorization", "authToken", "token")
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def wants_graphql_response(request: Request) -> bool:
+    """The client prefers the GraphQL-over-HTTP media type (or accepts only it)."""
+    accept = request.headers.get("accept", "")
+    kinds = [part.split(";")[0].strip() for part in accept.split(",")]
+    if GRAPHQL_RESPONSE not in kinds:
+        return False
+    json_at = kinds.index("application/json") if "application/json" in kinds else len(kinds)
+    return kinds.index(GRAPHQL_RESPONSE) < json_at
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    if isinstance(result, PreExecutionError):
+        return True
+    return result.data is None and bool(result.errors) and all(
+        not e.path for e in result.errors or [])
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -28,25 +48,53 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         hub: Hub | None = None,
         after_mutation: Callable[[], None] | None = None,
+        limiter: RateLimits | None = None,
     ) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql" if settings.graphiql else None,
+            graphql_ide="graphiql" if settings.graphiql_on else None,
             allow_queries_via_get=True,
             keep_alive=True,
             keep_alive_interval=15,
+            allowed_origins=settings.cors_origins,
         )
         self.settings = settings
         self.hub = hub
         self.after_mutation = after_mutation
+        self.limiter = limiter
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         actor: Actor | None = getattr(request.state, "actor", None)
         websocket = request if isinstance(request, WebSocket) else None
+        address = request.client.host if request.client else "unknown"
+        if isinstance(response, Response):
+            request.state.sub_response = response
         return Context(actor=actor, settings=self.settings, hub=self.hub, websocket=websocket,
-                       after_mutation=self.after_mutation)
+                       after_mutation=self.after_mutation, address=address,
+                       limiter=self.limiter, response=response if isinstance(
+                           response, Response) else None)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        """GraphQL over HTTP: with ``Accept: application/graphql-response+json`` a request
+        error (unparsable, invalid, bad variables) is a 400 without ``data``."""
+        data = await super().process_result(request, result)
+        sub_response = getattr(request.state, "sub_response", None)
+        if sub_response is None or not wants_graphql_response(request):
+            return data
+        sub_response.headers["X-Media-Type"] = GRAPHQL_RESPONSE
+        if _is_request_error(result):
+            sub_response.status_code = 400
+            data.pop("data", None)
+        return data
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if response.headers.get("X-Media-Type") == GRAPHQL_RESPONSE:
+            del response.headers["X-Media-Type"]
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        return response
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """The bearer token comes in ``connection_init``: {"Authorization": "Bearer ..."}."""

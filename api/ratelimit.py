@@ -1,0 +1,71 @@
+"""Rate limits (the ``limits`` library): placeOrder per customer and per address, and
+requests without a token per address. Memory by default; Redis to share across instances."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.domain.errors import RateLimited
+from api.settings import Settings
+
+
+class RateLimits:
+    def __init__(self, settings: Settings) -> None:
+        self._limiter = MovingWindowRateLimiter(
+            storage_from_string(f"async+{settings.rate_limit_storage}"))
+        self.orders = parse(settings.rate_limit_orders)
+        self.orders_per_address = parse(settings.rate_limit_orders_per_address)
+        self.anonymous = parse(settings.rate_limit_anonymous)
+
+    async def check_order(self, subject: str, address: str) -> None:
+        """Raise ``RateLimited`` when this customer or address ordered too often."""
+        for item, key in ((self.orders, f"subject:{subject}"),
+                          (self.orders_per_address, f"address:{address}")):
+            if not await self._limiter.hit(item, "order", key):
+                raise RateLimited(await self._retry_after(item, "order", key))
+
+    async def check_anonymous(self, address: str) -> float | None:
+        """Seconds to wait when an address without a token asked too often, else None."""
+        if await self._limiter.hit(self.anonymous, "anonymous", address):
+            return None
+        return await self._retry_after(self.anonymous, "anonymous", address)
+
+    async def _retry_after(self, item: object, *keys: str) -> float:
+        stats = await self._limiter.get_window_stats(item, *keys)  # type: ignore[arg-type]
+        return max(stats.reset_time - time.time(), 1.0)
+
+
+class AnonymousRateLimit:
+    """HTTP requests to /graphql without a bearer token, per client address."""
+
+    def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != "/graphql" or Headers(
+                scope=scope).get("authorization"):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        wait = await self.limits.check_anonymous(client[0] if client else "unknown")
+        if wait is None:
+            await self.app(scope, receive, send)
+            return
+        await too_many(wait)(scope, receive, send)
+
+
+def too_many(wait: float) -> JSONResponse:
+    seconds = math.ceil(wait)
+    return JSONResponse(
+        {"errors": [{"message": f"too many requests: retry in {seconds} s",
+                     "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": seconds}}]},
+        status_code=429, headers={"Retry-After": str(seconds)})
