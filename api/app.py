@@ -9,11 +9,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
+from api import metrics
 from api.graphql.schema import build_schema
 from api.graphql.view import GraphQLView
 from api.middleware import BearerAuth, BodyLimit
@@ -22,8 +22,9 @@ from api.ratelimit import AnonymousRateLimit, RateLimits
 from api.realtime.bus import EventBus
 from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
+from api.requestlog import RequestLog
 from api.settings import Settings
-from api.store.database import is_postgres, tortoise_config
+from api.store.database import is_postgres, missing_migrations, tortoise_config
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -62,14 +63,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def readyz(request: Request) -> JSONResponse:
         try:
-            await get_connection("default").execute_query("SELECT 1")
+            missing = await missing_migrations()
         except Exception as exc:  # the reason is the answer
             return JSONResponse({"status": "unavailable", "reason": f"database: {exc}"},
                                 status_code=503)
+        if missing:
+            return JSONResponse({"status": "unavailable", "reason": "migrations not applied: "
+                                 + ", ".join(sorted(missing))}, status_code=503)
         if not bus.connected.is_set():
             return JSONResponse({"status": "unavailable", "reason": "event bus not connected"},
                                 status_code=503)
         return JSONResponse({"status": "ready"})
+
+    async def metrics_page(request: Request) -> Response:
+        body = await metrics.render(hub.subscriptions)
+        return Response(body, media_type=metrics.CONTENT_TYPE_LATEST)
 
     async def home(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
@@ -81,8 +89,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_page),
         ],
         middleware=[
+            Middleware(RequestLog),
             Middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                        allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type", "Accept"]),
@@ -95,4 +105,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.hub = hub
     app.state.relay = relay
+    app.state.graphql_view = graphql
     return app

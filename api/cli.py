@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from api.auth import mint
 from api.domain.identity import Role
+from api.logs import configure as configure_logging
 from api.settings import Settings
 
 
@@ -20,9 +23,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings()
-    except ValidationError as exc:
-        print(f"backorders: bad settings:\n{exc}", file=sys.stderr)
+    except SettingsError as exc:
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"BACKORDERS_{field.group(1).upper()}" if field else "settings"
+        print(f"backorders: bad settings:\n  {name}: not valid JSON (e.g. "
+              '["https://shop.example"])', file=sys.stderr)
         return 2
+    except ValidationError as exc:
+        print("backorders: bad settings:", file=sys.stderr)
+        for error in exc.errors():
+            name = "BACKORDERS_" + "_".join(str(p) for p in error["loc"]).upper() \
+                if error["loc"] else "settings"
+            if name in ("BACKORDERS_HOST", "BACKORDERS_PORT"):
+                name = name.removeprefix("BACKORDERS_")
+            print(f"  {name}: {error['msg']}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
     result: int = args.run(args, settings)
     return result
 
@@ -45,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--hours", type=float, default=24.0)
     token.set_defaults(run=_token)
 
+    check = commands.add_parser("check-config", help="print the settings in force, masked")
+    check.set_defaults(run=_check_config)
+
     worker = commands.add_parser("worker", help="dispatch notifications (a separate process)")
     worker.set_defaults(run=_worker)
 
@@ -55,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", default="schema.graphql")
     export.set_defaults(run=_export_schema)
     return parser
+
+
+def _check_config(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    print(json.dumps(settings.masked(), indent=2, default=str))
+    return 0
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -124,9 +150,8 @@ def _export_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from api.app import create_app
+    from api.server import serve
 
     if not args.no_migrate:
         _migrate(args, settings)
@@ -134,8 +159,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         _seed_demo(args, settings)
         _print_demo_tokens(settings)
     print(f"backorders: GraphiQL at http://{settings.host}:{settings.port}/graphql", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info", lifespan="on")
+    serve(create_app(settings), settings)
     return 0
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from limits import parse as parse_rate
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "backorders-development-secret-change-me"
@@ -58,6 +59,31 @@ class Settings(BaseSettings):
     dispatcher: Literal["inprocess", "off"] = "inprocess"
     public_url: str | None = Field(None, description="base of links in messages")
 
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise ValueError("use sqlite://PATH or postgres://user:password@host:port/db")
+        return value
+
+    @field_validator("broadcast_url")
+    @classmethod
+    def _broadcast(cls, value: str) -> str:
+        if not value.startswith(("memory://", "postgres://", "postgresql://", "redis://",
+                                 "rediss://")):
+            raise ValueError("use memory://, postgres://... or redis://...")
+        return value
+
+    @field_validator("rate_limit_orders", "rate_limit_orders_per_address",
+                     "rate_limit_anonymous")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValueError:
+            raise ValueError("a rate such as 20/minute or 5/second") from None
+        return value
+
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:
         if self.jwt_algorithm == "RS256" and not self.jwt_public_key:
@@ -77,3 +103,23 @@ class Settings(BaseSettings):
         if self.introspection is not None:
             return self.introspection
         return self.environment == "development"
+
+    def masked(self) -> dict[str, object]:
+        """What the service would run with, secrets masked (for ``check-config``)."""
+        values = self.model_dump()
+        for key in ("jwt_secret",):
+            values[key] = "*** (development secret)" if values[key] == DEV_SECRET else "***"
+        for key in ("database_url", "broadcast_url", "rate_limit_storage", "notify_email_url",
+                    "notify_sms_url", "notify_push_url", "notify_staff_url"):
+            if values.get(key):
+                values[key] = _mask_url(str(values[key]))
+        return values
+
+
+def _mask_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"

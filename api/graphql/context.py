@@ -24,6 +24,8 @@ class Context:
     after_mutation: Callable[[], None] | None = None
     address: str = "unknown"
     limiter: Any = None
+    request_state: Any = None
+    """The HTTP request's state (the request log reads the operation from it)."""
     response: Any = None
     """The HTTP sub-response (status and headers), when there is one."""
     connection_params: dict[str, Any] | None = None

@@ -19,6 +19,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLSchema,
+    IntValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -34,6 +35,7 @@ from api.services.clock import utcnow
 from api.services.reads import product_availability
 
 Getter = Callable[[Any], Any]
+PYTHON_NAMES = {"sinceVersion": "since_version"}
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -129,7 +131,8 @@ class Plan:
             ExecutionResult]:
         values = {**self.defaults, **(variables or {})}
         kwargs = {
-            name: values.get(value.name.value) if isinstance(value, VariableNode) else value
+            PYTHON_NAMES.get(name, name): values.get(value.name.value)
+            if isinstance(value, VariableNode) else value
             for name, value in self.arguments
         }
         try:
@@ -139,6 +142,12 @@ class Plan:
             yield ExecutionResult(data=None, errors=[error])
         except Exception as exc:  # masked like the executor's unexpected errors
             yield ExecutionResult(data=None, errors=[_masked(GraphQLError(str(exc)), exc)])
+
+
+def _literal(node: Any) -> Any:
+    if isinstance(node, IntValueNode):
+        return int(node.value)
+    return getattr(node, "value", None)
 
 
 def compiler(schema: GraphQLSchema) -> Callable[[str | None, str | None], Plan | None]:
@@ -172,7 +181,7 @@ def compiler(schema: GraphQLSchema) -> Callable[[str | None, str | None], Plan |
             return None
         arguments = tuple(
             (arg.name.value, arg.value if isinstance(arg.value, VariableNode)
-             else getattr(arg.value, "value", None))
+             else _literal(arg.value))
             for arg in root.arguments or ()
         )
         defaults = {

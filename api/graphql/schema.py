@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import strawberry
+from graphql import FieldNode, get_operation_ast
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -19,6 +21,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
+from api import metrics
 from api.graphql.errors import EXCEPTION_HANDLERS, DomainErrorCodes
 from api.graphql.fastpath import compiler
 from api.graphql.limits import cost_limit
@@ -26,6 +29,41 @@ from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from api.graphql.subscriptions import Subscription
 from api.settings import Settings
+
+
+class Observe(SchemaExtension):
+    """Counts and times each operation, named by its root fields (bounded label values)."""
+
+    def on_operation(self):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        yield
+        context = self.execution_context
+        label = operation_label(context)
+        result = context.result
+        outcome = "ok" if result is not None and not result.errors else (
+            "rejected" if label == "invalid" else "error")
+        metrics.REQUESTS.labels(label, outcome).inc()
+        metrics.LATENCY.labels(label).observe(time.perf_counter() - start)
+        state = getattr(context.context, "request_state", None)
+        if state is not None:
+            state.operation = label
+
+
+def operation_label(context: Any) -> str:
+    document = context.graphql_document
+    if document is None or (context.result is not None and context.result.data is None
+                            and context.result.errors and not any(
+                                e.path for e in context.result.errors)):
+        return "invalid"
+    try:
+        operation = get_operation_ast(document, context.operation_name)
+    except Exception:
+        return "invalid"
+    if operation is None:
+        return "invalid"
+    fields = sorted({s.name.value for s in operation.selection_set.selections
+                     if isinstance(s, FieldNode)})
+    return f"{operation.operation.value}:{','.join(fields[:3])}"
 
 
 class AfterMutation(SchemaExtension):
@@ -79,6 +117,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         lambda: ValidationCache(maxsize=1024),
         DomainErrorCodes,
         AfterMutation,
+        Observe,
     ]
     if not settings.introspection_on:
         extensions.append(DisableIntrospection)

@@ -9,7 +9,7 @@ The row streams here serve both the Strawberry fields below and the fast path
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -45,12 +45,22 @@ async def _follow(
     keys: list[str],
     current: Callable[[], Awaitable[list[Any]]],
     render: Callable[[dict[str, Any]], Any],
+    replay: Callable[[], Awaitable[list[Any]]] | None = None,
+    already: dict[str, int] | None = None,
 ) -> AsyncIterator[Any]:
-    """Yield the current rows, then each newer version that arrives for ``keys``."""
-    sent: dict[str, int] = {}
+    """Yield the versions to replay, the current rows, then each newer version that arrives
+    for ``keys``; never one version twice, never an older one after a newer, nothing the
+    client says it ``already`` has."""
+    sent: dict[str, int] = dict(already or {})
     with _hub(context).subscribe(keys) as subscription:
         try:
+            for row in (await replay()) if replay else []:
+                if row.version > sent.get(str(row.pk), 0):
+                    sent[str(row.pk)] = row.version
+                    yield row
             for row in await current():
+                if row.version <= sent.get(str(row.pk), 0):
+                    continue
                 sent[str(row.pk)] = row.version
                 yield row
             while True:
@@ -71,7 +81,8 @@ async def _follow(
             raise GraphQLError(str(exc), extensions={"code": "TOO_FAR_BEHIND"}) from None
 
 
-async def back_order_rows(context: Context, id: str) -> AsyncIterator[models.BackOrder]:
+async def back_order_rows(context: Context, id: str, since_version: int | None = None
+                          ) -> AsyncIterator[models.BackOrder]:
     try:
         actor = require_actor(context.actor)
         back_order_id = validation.row_id(id)
@@ -84,7 +95,17 @@ async def back_order_rows(context: Context, id: str) -> AsyncIterator[models.Bac
         found = await reads.get_back_order(actor, back_order_id)
         return [found] if found else []
 
-    async for row in _follow(context, [f"bo:{back_order_id}"], current, back_order_from):
+    async def replay() -> list[models.BackOrder]:
+        """Every version after ``since_version`` that the event log still holds."""
+        events = await models.OutboxEvent.filter(
+            topic="back_order", key=str(back_order_id)).order_by("id")
+        return [back_order_from(e.payload) for e in events
+                if int(e.payload.get("version", 0)) > (since_version or 0)]
+
+    resume = since_version is not None
+    async for row in _follow(context, [f"bo:{back_order_id}"], current, back_order_from,
+                             replay if resume else None,
+                             {str(back_order_id): since_version or 0} if resume else None):
         yield row
 
 
@@ -140,9 +161,14 @@ def _fresh(info: Info) -> None:
 class Subscription:
     @strawberry.subscription(description="One back order: yours, or any for staff.")
     async def back_order_updated(
-        self, info: Info, id: strawberry.ID
+        self,
+        info: Info,
+        id: strawberry.ID,
+        since_version: Annotated[int | None, strawberry.argument(
+            description="Resume: first every version after this one (kept for a day), "
+            "then live.")] = None,
     ) -> AsyncGenerator[BackOrder, None]:
-        async for row in back_order_rows(info.context, str(id)):
+        async for row in back_order_rows(info.context, str(id), since_version):
             _fresh(info)
             yield BackOrder.of(row)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UnsetType
 
+from api import metrics
 from api.auth import InvalidToken, bearer, verify
 from api.domain.identity import Actor
 from api.graphql.context import Context
@@ -62,19 +64,23 @@ class GraphQLView(GraphQL[Context, None]):
         self.hub = hub
         self.after_mutation = after_mutation
         self.limiter = limiter
+        self.websockets: set[WebSocket] = set()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         actor: Actor | None = getattr(request.state, "actor", None)
         websocket = request if isinstance(request, WebSocket) else None
+        if websocket is not None:
+            self.websockets.add(websocket)
+            websocket.scope.setdefault("state", {})["websocket"] = websocket
         address = request.client.host if request.client else "unknown"
         if isinstance(response, Response):
             request.state.sub_response = response
         return Context(actor=actor, settings=self.settings, hub=self.hub, websocket=websocket,
                        after_mutation=self.after_mutation, address=address,
-                       limiter=self.limiter, response=response if isinstance(
-                           response, Response) else None)
+                       limiter=self.limiter, request_state=request.state,
+                       response=response if isinstance(response, Response) else None)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
         """GraphQL over HTTP: with ``Accept: application/graphql-response+json`` a request
@@ -95,6 +101,23 @@ class GraphQLView(GraphQL[Context, None]):
             del response.headers["X-Media-Type"]
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         return response
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        metrics.WEBSOCKETS.inc()
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            metrics.WEBSOCKETS.dec()
+            self.websockets.discard(scope.get("state", {}).get("websocket"))
+
+    async def close_websockets(self) -> None:
+        """Shutting down: tell every client to go elsewhere (1001, going away)."""
+        for websocket in list(self.websockets):
+            with contextlib.suppress(Exception):
+                await websocket.close(code=1001, reason="server going away; reconnect")
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """The bearer token comes in ``connection_init``: {"Authorization": "Bearer ..."}."""

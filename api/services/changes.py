@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from api import metrics
 from api.notifications import outbox as notification_outbox
 from api.store.models import BackOrder, BackOrderEvent, OutboxEvent, Product
 from api.store.snapshots import snapshot
@@ -76,6 +77,10 @@ class Changes:
             await product.save()
         await OutboxEvent.bulk_create(self._outbox(), batch_size=500)
         await notification_outbox.write(self._events, self._staff, self.now)
+        allocated = sum(int(d.get("units", 0)) for _, kind, d in self._events
+                        if kind in ("ALLOCATED", "PARTIALLY_ALLOCATED"))
+        if allocated:
+            metrics.ALLOCATIONS.inc(allocated)
 
     def _outbox(self) -> list[OutboxEvent]:
         touched = {bo.id: bo for bo, _, _ in self._events} | self._dirty

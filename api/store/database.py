@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.exceptions import OperationalError
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 MODELS_MODULE = "api.store.models"
@@ -37,6 +40,24 @@ async def migrate(database_url: str) -> None:
         await tortoise_migrate(config=tortoise_config(database_url))
     finally:
         await Tortoise.close_connections()
+
+
+def known_migrations() -> set[str]:
+    """The migrations this code ships (file names without ``.py``)."""
+    folder = Path(__file__).parent / "migrations"
+    return {p.stem for p in folder.glob("[0-9][0-9][0-9][0-9]_*.py")}
+
+
+async def missing_migrations() -> set[str]:
+    """Migrations of this code that the connected database has not applied."""
+    connection = get_connection("default")
+    await connection.execute_query("SELECT 1")  # unreachable: raise, not "missing"
+    try:
+        rows = await connection.execute_query_dict(
+            "SELECT name FROM tortoise_migrations WHERE app = 'models'")
+    except OperationalError:  # never migrated: the table is not there yet
+        return known_migrations()
+    return known_migrations() - {row["name"] for row in rows}
 
 
 # For the ``tortoise`` command line (makemigrations): see [tool.tortoise] in pyproject.toml.

@@ -215,7 +215,7 @@ class OutboxEvent(Model):
 
     class Meta:
         table = "outbox_event"
-        indexes = (("published_at", "id"),)
+        indexes = (("published_at", "id"), ("topic", "key", "id"))
 
 
 class NotificationPreferences(Model):

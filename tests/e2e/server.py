@@ -34,7 +34,7 @@ def backorders_command() -> list[str]:
 
 class ServerProcess:
     def __init__(self, database_url: str, log_path: Path, *args: str,
-                 secret: str | None = SECRET, **env: str) -> None:
+                 secret: str | None = SECRET, ready: str = "/readyz", **env: str) -> None:
         """``secret=None`` keeps the development secret, as the README's commands do."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -59,15 +59,15 @@ class ServerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
+        self._wait_ready(ready)
 
-    def _wait_ready(self, timeout: float = 60.0) -> None:
+    def _wait_ready(self, path: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{path}", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -75,7 +75,8 @@ class ServerProcess:
         raise RuntimeError(f"server not ready in {timeout}s:\n{self.log()}")
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def token(self, subject: str, role: Role = Role.CUSTOMER) -> str:

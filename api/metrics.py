@@ -1,0 +1,52 @@
+"""Prometheus metrics (the official client). Labels have bounded cardinality: operations are
+named by their root fields in the schema, never by anything a client or customer chose."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from tortoise.functions import Count
+
+from api.domain.model import NotificationStatus, Status
+from api.services.clock import utcnow
+from api.store.models import BackOrder, Notification, OutboxEvent, Product
+
+REQUESTS = Counter("backorders_graphql_requests_total", "GraphQL operations",
+                   ["operation", "outcome"])
+LATENCY = Histogram("backorders_graphql_request_seconds", "GraphQL operation time",
+                    ["operation"], buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+WEBSOCKETS = Gauge("backorders_websocket_connections", "Open GraphQL websocket connections")
+SUBSCRIPTIONS = Gauge("backorders_active_subscriptions", "Active subscriptions here")
+ALLOCATIONS = Counter("backorders_allocations_total", "Units allocated to back orders")
+OUTBOX_DEPTH = Gauge("backorders_notification_outbox_depth", "Messages waiting to be sent")
+OUTBOX_AGE = Gauge("backorders_notification_outbox_oldest_due_seconds",
+                   "How long the oldest due message has waited")
+EVENTS_DEPTH = Gauge("backorders_event_outbox_unpublished", "Live events not yet published")
+NOTIFICATIONS = Gauge("backorders_notifications", "Messages by channel and status",
+                      ["channel", "status"])
+BACKORDERED = Gauge("backorders_open_backordered_units", "Units waiting in every queue")
+OPEN_BACK_ORDERS = Gauge("backorders_open_back_orders", "Back orders by open status",
+                         ["status"])
+
+__all__ = ["CONTENT_TYPE_LATEST", "render"]
+
+
+async def render(subscriptions: int) -> bytes:
+    """Refresh the figures that live in the database, then the exposition text."""
+    SUBSCRIPTIONS.set(subscriptions)
+    now = utcnow()
+    pending = NotificationStatus.PENDING
+    depth = await Notification.filter(status=pending).count()
+    OUTBOX_DEPTH.set(depth)
+    oldest = await Notification.filter(status=pending, due_at__lte=now).order_by(
+        "due_at").first()
+    OUTBOX_AGE.set(max((now - oldest.due_at).total_seconds(), 0) if oldest else 0)
+    EVENTS_DEPTH.set(await OutboxEvent.filter(published_at__isnull=True).count())
+    rows = await Notification.annotate(n=Count("id")).group_by("channel", "status").values(
+        "channel", "status", "n")
+    for row in rows:
+        NOTIFICATIONS.labels(row["channel"], str(row["status"])).set(row["n"])
+    BACKORDERED.set(sum(await Product.all().values_list("waiting", flat=True)))  # type: ignore[arg-type]
+    for status in (Status.WAITING, Status.PARTIALLY_ALLOCATED, Status.ALLOCATED):
+        OPEN_BACK_ORDERS.labels(status.value).set(
+            await BackOrder.filter(status=status).count())
+    return generate_latest()
