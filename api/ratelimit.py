@@ -19,8 +19,10 @@ from api.settings import Settings
 
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
-        self._limiter = MovingWindowRateLimiter(
-            storage_from_string(f"async+{settings.rate_limit_storage}"))
+        uri = f"async+{settings.rate_limit_storage}"
+        # redis-py (already here for broadcaster) rather than limits' default, coredis.
+        options = {"implementation": "redispy"} if uri.startswith("async+redis") else {}
+        self._limiter = MovingWindowRateLimiter(storage_from_string(uri, **options))
         self.orders = parse(settings.rate_limit_orders)
         self.orders_per_address = parse(settings.rate_limit_orders_per_address)
         self.anonymous = parse(settings.rate_limit_anonymous)

@@ -1,9 +1,10 @@
-"""Static checks of docker/Dockerfile, docker/compose.yaml and .dockerignore (no Docker engine).
+"""Static checks of docker/Dockerfile, docker/compose.yaml, docker/nginx.conf and .dockerignore.
 
-The compose file is validated with the compose client's own ``config`` command when a client
-is installed (``docker compose`` v2, or the older ``docker-compose``); those tests skip only when
-neither is. Everything else reads the files as text, so the checks run anywhere in well under
-a second.
+No Docker engine is needed. The compose file is validated with the compose client's own
+``config`` command when a client is installed (``docker compose`` v2, or the older
+``docker-compose``), and nginx.conf with ``nginx -t`` when nginx is installed; those tests skip
+only when the tool is missing. Everything else reads the files as text, so the checks run
+anywhere in well under a second.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 COMPOSE = ROOT / "docker" / "compose.yaml"
+NGINX_CONF = ROOT / "docker" / "nginx.conf"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
 
@@ -196,41 +198,270 @@ def _assert_postgres_url_on_db(url: str) -> None:
     assert parts.path.strip("/"), f"no database name in {url}"
 
 
-def test_compose_services_structure() -> None:
+def _ports(service: dict[str, Any]) -> set[str]:
+    """Published ports as "host:container", from the short ("8000:80") or long form."""
+    result: set[str] = set()
+    for port in service.get("ports") or []:
+        if isinstance(port, dict):
+            result.add(f"{port.get('published')}:{port.get('target')}")
+        else:
+            result.add(str(port))
+    return result
+
+
+def _mounts(service: dict[str, Any]) -> list[tuple[Path, str, bool]]:
+    """Bind mounts as (host path, container path, read-only), short or long form."""
+    result: list[tuple[Path, str, bool]] = []
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            source, target = str(volume.get("source")), str(volume.get("target"))
+            read_only = bool(volume.get("read_only"))
+        else:
+            source, target, *mode = str(volume).split(":")
+            read_only = "ro" in (mode[0].split(",") if mode else [])
+        path = Path(source)
+        result.append((path if path.is_absolute() else COMPOSE.parent / path, target, read_only))
+    return result
+
+
+def _conditions(service: dict[str, Any]) -> dict[str, str]:
+    depends = service.get("depends_on") or {}
+    if isinstance(depends, list):
+        return {name: "service_started" for name in depends}
+    return {name: str(spec.get("condition", "service_started")) for name, spec in depends.items()}
+
+
+def _services() -> dict[str, Any]:
     model = _compose_model()
     if model is None:
         pytest.skip("neither PyYAML nor docker compose v2 installed to read the compose file")
-    services = model["services"]
-    assert {"db", "migrate", "api"} <= services.keys()
+    services: dict[str, Any] = model["services"]
+    return services
+
+
+API_INSTANCES = ("api1", "api2")
+SHARED_ENV = {
+    "BACKORDERS_ENVIRONMENT": "production",
+    "BACKORDERS_BROADCAST_URL": "redis://redis:6379/0",
+    "BACKORDERS_RATE_LIMIT_STORAGE": "redis://redis:6379/1",
+    "BACKORDERS_DISPATCHER": "off",
+}
+
+
+def test_compose_services_structure() -> None:
+    services = _services()
+    assert {"db", "redis", "migrate", *API_INSTANCES, "worker", "lb"} <= services.keys()
+    assert "api" not in services  # replaced by the two instances behind lb
 
     db = services["db"]
     assert str(db["image"]).startswith("postgres:15")
     assert "pg_isready" in " ".join(map(str, db["healthcheck"]["test"]))
     assert db.get("volumes")
 
-    migrate, api = services["migrate"], services["api"]
+    redis = services["redis"]
+    assert str(redis["image"]).startswith("redis:7")
+    assert "redis-cli ping" in " ".join(map(str, redis["healthcheck"]["test"]))
+
+    migrate = services["migrate"]
     assert list(map(str, migrate["command"]))[:2] == ["backorders", "migrate"]
-    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
-
-    assert list(map(str, api["command"])) == ["backorders", "serve", "--no-migrate"]
-    assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert api["build"]["dockerfile"] == "docker/Dockerfile"
-    assert "healthcheck" in api
-    env = _environment(api)
-    _assert_postgres_url_on_db(env["BACKORDERS_DATABASE_URL"])
-    assert "BACKORDERS_JWT_SECRET" in env
-    assert _environment(migrate)["BACKORDERS_DATABASE_URL"] == env["BACKORDERS_DATABASE_URL"]
+    assert _conditions(migrate)["db"] == "service_healthy"
+    assert migrate["build"]["dockerfile"] == "docker/Dockerfile"
 
 
-def test_compose_api_database_url_is_postgres_text() -> None:
-    """The same promise read as text, so it holds even where nothing can parse YAML."""
+def test_compose_two_api_instances_behind_the_load_balancer() -> None:
+    services = _services()
+    migrate_env = _environment(services["migrate"])
+    for name in API_INSTANCES:
+        api = services[name]
+        assert list(map(str, api["command"])) == ["backorders", "serve", "--no-migrate"], name
+        assert api["build"]["dockerfile"] == "docker/Dockerfile"
+        assert api["image"] == services["migrate"]["image"]
+        conditions = _conditions(api)
+        assert conditions["migrate"] == "service_completed_successfully", name
+        assert conditions["redis"] == "service_healthy", name
+        check = " ".join(map(str, api["healthcheck"]["test"]))
+        assert "urllib" in check and "/readyz" in check and "curl" not in check, name
+        assert not api.get("ports"), f"{name} must be reached through lb only"
+
+        env = _environment(api)
+        _assert_postgres_url_on_db(env["BACKORDERS_DATABASE_URL"])
+        assert env["BACKORDERS_DATABASE_URL"] == migrate_env["BACKORDERS_DATABASE_URL"]
+        for key, value in SHARED_ENV.items():
+            assert env[key] == value, (name, key)
+        assert "BACKORDERS_JWT_SECRET" in env
+        assert env["HOST"] == "0.0.0.0"
+    assert services["api1"] == services["api2"]  # two copies of one instance
+
+
+def test_compose_worker_shares_the_settings() -> None:
+    services = _services()
+    worker, api = services["worker"], services["api1"]
+    assert list(map(str, worker["command"])) == ["backorders", "worker"]
+    assert worker["image"] == api["image"]
+    assert _conditions(worker)["migrate"] == "service_completed_successfully"
+    assert not worker.get("ports")
+    shared = {k: v for k, v in _environment(api).items() if k.startswith("BACKORDERS_")}
+    assert _environment(worker) == shared
+
+
+def test_compose_load_balancer_publishes_8000_and_mounts_nginx_conf() -> None:
+    services = _services()
+    lb = services["lb"]
+    assert str(lb["image"]).startswith("nginx:1.27")
+    assert _ports(lb) == {"8000:80"}
+    assert (NGINX_CONF, "/etc/nginx/nginx.conf", True) in _mounts(lb)
+    conditions = _conditions(lb)
+    for name in API_INSTANCES:
+        assert conditions[name] == "service_healthy"
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"lb"}, "only the load balancer publishes a port"
+
+
+def _compose_block(text: str, header: str, indent: int) -> str:
+    """The lines under ``header`` (a whole line) that are indented deeper than it."""
+    pad = " " * indent
+    match = re.search(
+        rf"^{pad}{re.escape(header)}\n((?:{pad}  .*\n|[ \t]*\n)+)", text, re.MULTILINE
+    )
+    assert match, f"no {header!r} in compose.yaml"
+    return match.group(1)
+
+
+def test_compose_shared_settings_are_anchored_text() -> None:
+    """The same promises read as text, so they hold even where nothing can parse YAML."""
     text = COMPOSE.read_text(encoding="utf-8")
     urls = re.findall(r"^\s*BACKORDERS_DATABASE_URL:\s*[\"']?([^\s\"'#]+)", text, re.MULTILINE)
     assert urls, "compose.yaml sets no BACKORDERS_DATABASE_URL"
     for url in urls:
         _assert_postgres_url_on_db(url)
-    api_block = re.search(r"^  api:\n((?:    .*\n|\s*\n)+)", text, re.MULTILINE)
-    assert api_block, "no api service in compose.yaml"
-    body = api_block.group(1)
-    assert "BACKORDERS_DATABASE_URL" in body or "<<: *backorders-env" in body
-    assert re.search(r"""["']?8000:8000["']?""", body)
+
+    shared = _compose_block(text, "x-backorders-env: &backorders-env", 0)
+    assert re.search(r"BACKORDERS_JWT_SECRET: \$\{BACKORDERS_JWT_SECRET:\?", shared)
+    for key, value in SHARED_ENV.items():
+        assert re.search(rf"^\s*{key}:\s*[\"']?{re.escape(value)}[\"']?\s*$", shared, re.M), key
+
+    api = _compose_block(text, "x-backorders-api: &backorders-api", 0)
+    assert "<<: *backorders-env" in api
+    for name in API_INSTANCES:
+        assert "<<: *backorders-api" in _compose_block(text, f"{name}:", 2), name
+    for name in ("migrate", "worker"):
+        assert "environment: *backorders-env" in _compose_block(text, f"{name}:", 2), name
+    assert re.search(r"""["']?8000:80["']?""", _compose_block(text, "lb:", 2))
+    assert "nginx.conf:/etc/nginx/nginx.conf:ro" in _compose_block(text, "lb:", 2)
+
+
+# ---- nginx.conf ----------------------------------------------------------------------------
+
+
+def _nginx_text() -> str:
+    """nginx.conf without comments."""
+    lines = NGINX_CONF.read_text(encoding="utf-8").splitlines()
+    return "\n".join(re.sub(r"(^|\s)#.*$", "", line) for line in lines)
+
+
+def _nginx_block(text: str, header: str) -> str:
+    """The body of the first ``header { ... }`` block (nested braces included)."""
+    match = re.search(rf"(?:^|[\s;{{}}]){header}\s*\{{", text)
+    assert match, f"no {header!r} block in nginx.conf"
+    depth, start = 1, match.end()
+    for index in range(start, len(text)):
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start:index]
+    raise AssertionError(f"unbalanced braces after {header!r} in nginx.conf")
+
+
+def _outside_blocks(block: str) -> str:
+    """``block`` without its nested ``{ ... }`` blocks: the directives at its own level."""
+    depth, kept = 0, []
+    for char in block:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif depth == 0:
+            kept.append(char)
+    return "".join(kept)
+
+
+def _directives(block: str, name: str) -> list[str]:
+    return [" ".join(m.split()) for m in re.findall(rf"(?:^|[\s;{{}}]){name}\s+([^;{{]*);", block)]
+
+
+def test_nginx_balances_over_both_api_instances() -> None:
+    text = _nginx_text()
+    upstream = _nginx_block(text, r"upstream\s+(\w+)")
+    name = re.search(r"upstream\s+(\w+)\s*\{", text)
+    assert name
+    assert "least_conn;" in upstream
+    servers = [args.split()[0] for args in _directives(upstream, "server")]
+    assert servers == ["api1:8000", "api2:8000"]
+    for location in ("= /graphql", "@graphql_ws", "= /healthz", "= /readyz", "= /metrics"):
+        body = _nginx_block(text, rf"location\s+{re.escape(location)}")
+        assert _directives(body, "proxy_pass") == [f"http://{name.group(1)}"], location
+
+
+def test_nginx_passes_websocket_upgrades_through() -> None:
+    text = _nginx_text()
+    server = _nginx_block(text, r"server")
+    connection_map = _nginx_block(text, r"map\s+\$http_upgrade\s+\$connection_upgrade")
+    assert re.search(r"websocket\S*\s+upgrade;", connection_map)
+    assert _directives(server, "proxy_http_version") == ["1.1"]
+    headers = _directives(server, "proxy_set_header")
+    assert "Upgrade $http_upgrade" in headers
+    assert "Connection $connection_upgrade" in headers
+    # proxy_set_header in a location would drop the server's headers there: keep them in one place.
+    for location in re.findall(r"location\s+([^{]+)\{", server):
+        body = _nginx_block(server, rf"location\s+{re.escape(location.strip())}")
+        assert not _directives(body, "proxy_set_header"), location
+
+    graphql = _nginx_block(server, r"location\s+= /graphql")
+    assert re.search(r"error_page\s+\d+\s*=\s*@graphql_ws;", graphql)
+    assert "$http_upgrade" in graphql
+    websocket = _nginx_block(server, r"location\s+@graphql_ws")
+    (read_timeout,) = _directives(websocket, "proxy_read_timeout")
+    seconds = int(re.sub(r"[sm]$", "", read_timeout)) * (60 if read_timeout.endswith("m") else 1)
+    assert seconds >= 600, "websockets need a long proxy_read_timeout"
+
+
+def test_nginx_forwards_request_id_client_and_limits() -> None:
+    text = _nginx_text()
+    server = _nginx_block(text, r"server")
+    headers = dict(h.split(" ", 1) for h in _directives(server, "proxy_set_header"))
+    request_id = headers["X-Request-ID"]
+    id_map = _nginx_block(text, rf"map\s+\$http_x_request_id\s+{re.escape(request_id)}")
+    assert "$request_id" in id_map  # generated when the client sends none
+    assert headers["X-Forwarded-For"] in {"$remote_addr", "$proxy_add_x_forwarded_for"}
+    assert headers["X-Forwarded-Proto"] == "$scheme"
+    assert _directives(server, "client_max_body_size") == ["200k"]
+    # Plain requests retry on the other instance (nginx never re-sends a POST it delivered).
+    assert _directives(_outside_blocks(server), "proxy_next_upstream") == ["error timeout"]
+    graphql = _nginx_block(server, r"location\s+= /graphql")
+    assert not _directives(_outside_blocks(graphql), "proxy_next_upstream")
+
+
+def test_nginx_conf_syntax(tmp_path: Path) -> None:
+    """``nginx -t`` on a copy whose upstream hosts and file paths work outside the container."""
+    nginx = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
+    )
+    if nginx is None:
+        pytest.skip("nginx is not installed")
+    text = NGINX_CONF.read_text(encoding="utf-8")
+    text = re.sub(r"server\s+api\d+:8000", "server 127.0.0.1:8000", text)
+    text = text.replace("/var/log/nginx/", f"{tmp_path}/").replace(
+        "/var/run/nginx.pid", f"{tmp_path}/nginx.pid"
+    )
+    copy = tmp_path / "nginx.conf"
+    copy.write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
