@@ -21,3 +21,10 @@ def test_the_notification_benchmark_runs() -> None:
                          capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     assert "two workers" in run.stdout
+
+
+def test_the_whole_suite_runs_at_a_tiny_size() -> None:
+    run = subprocess.run([sys.executable, "-m", "bench", "--tiny"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "4 restock serving" in run.stdout and "7 idle memory" in run.stdout

@@ -14,10 +14,10 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
@@ -108,12 +108,17 @@ class Schema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> Schema:
     """The schema with the abuse limits of ``settings`` (see README: Limits)."""
     settings = settings or Settings()
+    # The rule classes are made once: the validation cache is keyed by them, and a class
+    # made per request (as QueryDepthLimiter does) would miss it every time.
+    rules = (
+        create_depth_rule(settings.max_depth, None, None),
+        cost_limit(settings.max_cost, settings.max_page_size),
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    )
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        lambda: AddValidationRules([cost_limit(settings.max_cost, settings.max_page_size)]),
+        lambda: AddValidationRules(list(rules)),
         lambda: ValidationCache(maxsize=1024),
         DomainErrorCodes,
         AfterMutation,
