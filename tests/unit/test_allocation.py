@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import assume, given, settings
@@ -12,34 +12,13 @@ from hypothesis import strategies as st
 from api.domain.allocation import Grant, LinePlan, allocate, orderable_units, plan_line
 from api.domain.errors import OutOfStock
 from api.domain.model import Policy, QueueEntry, Stock
-from api.domain.queue import in_queue_order
+from tests.unit.strategies import START, queues
 
-START = datetime(2025, 3, 1, 9, 0)
 TODAY = date(2025, 3, 10)
 PROPERTY = settings(max_examples=200, deadline=None)
 
 
-def queued_entry(
-    entry_id: int, priority: int, minute: int, quantity: int, allocated_seed: int
-) -> QueueEntry:
-    """A waiting or partly allocated back order: 0 <= allocated < quantity."""
-    placed_at = START + timedelta(minutes=minute)
-    return QueueEntry(entry_id, priority, placed_at, quantity, allocated_seed % quantity)
 
-
-queued_entries = st.builds(
-    queued_entry,
-    entry_id=st.integers(1, 10_000),
-    priority=st.integers(0, 3),
-    # A narrow range of minutes makes ties on placed_at common, so the id tie-break runs.
-    minute=st.integers(0, 5),
-    quantity=st.integers(1, 20),
-    allocated_seed=st.integers(0, 19),
-)
-
-
-queues = st.lists(queued_entries, unique_by=lambda e: e.id, max_size=15).map(in_queue_order)
-"""Waiting or partly allocated back orders with unique ids, already in queue order."""
 
 
 units = st.integers(0, 200)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from itertools import accumulate
 
 from hypothesis import given, settings
@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 
 from api.domain.estimates import Estimate, allocated_ship_date, estimate_queue, is_delayed
 from api.domain.model import Policy, QueueEntry, Supply
-from api.domain.queue import in_queue_order
+from tests.unit.strategies import START, queues
 
-START = datetime(2025, 3, 1, 9, 0)
 TODAY = date(2025, 3, 10)
 PROPERTY = settings(max_examples=200, deadline=None)
 
@@ -25,27 +24,7 @@ def waiting(entry_id: int, quantity: int, allocated: int = 0) -> QueueEntry:
     return QueueEntry(entry_id, 0, START + timedelta(minutes=entry_id), quantity, allocated)
 
 
-def queued_entry(
-    entry_id: int, priority: int, minute: int, quantity: int, allocated_seed: int
-) -> QueueEntry:
-    """A waiting or partly allocated back order: 0 <= allocated < quantity."""
-    placed_at = START + timedelta(minutes=minute)
-    return QueueEntry(entry_id, priority, placed_at, quantity, allocated_seed % quantity)
 
-
-queued_entries = st.builds(
-    queued_entry,
-    entry_id=st.integers(1, 10_000),
-    priority=st.integers(0, 3),
-    # A narrow range of minutes makes ties on placed_at common, so the id tie-break runs.
-    minute=st.integers(0, 5),
-    quantity=st.integers(1, 20),
-    allocated_seed=st.integers(0, 19),
-)
-
-
-queues = st.lists(queued_entries, unique_by=lambda e: e.id, max_size=15).map(in_queue_order)
-"""Waiting or partly allocated back orders with unique ids, already in queue order."""
 
 
 supplies = st.lists(

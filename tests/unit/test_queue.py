@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from itertools import pairwise
 from random import Random
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from api.domain.model import QueueEntry
 from api.domain.queue import in_queue_order, queue_key
+from tests.unit.strategies import START, queued_entries
 
-START = datetime(2025, 3, 1, 9, 0)
 PROPERTY = settings(max_examples=200, deadline=None)
 
 
@@ -23,23 +23,6 @@ def entry(
     return QueueEntry(entry_id, priority, START + timedelta(minutes=minutes), quantity, allocated)
 
 
-def queued_entry(
-    entry_id: int, priority: int, minute: int, quantity: int, allocated_seed: int
-) -> QueueEntry:
-    """A waiting or partly allocated back order: 0 <= allocated < quantity."""
-    placed_at = START + timedelta(minutes=minute)
-    return QueueEntry(entry_id, priority, placed_at, quantity, allocated_seed % quantity)
-
-
-queued_entries = st.builds(
-    queued_entry,
-    entry_id=st.integers(1, 10_000),
-    priority=st.integers(0, 3),
-    # A narrow range of minutes makes ties on placed_at common, so the id tie-break runs.
-    minute=st.integers(0, 5),
-    quantity=st.integers(1, 20),
-    allocated_seed=st.integers(0, 19),
-)
 
 
 entries = st.lists(queued_entries, unique_by=lambda e: e.id, max_size=15)
