@@ -66,54 +66,75 @@ async def write(history: list[tuple[BackOrder, str, dict[str, Any]]],
 
 async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, Any]]],
                                    now: datetime) -> None:
-    customers = {bo.customer_id for bo, _, _ in wanted}
+    customers = sorted({bo.customer_id for bo, _, _ in wanted})
     preferences = {
         p.customer_id: p
-        for p in await NotificationPreferences.filter(customer_id__in=customers,
-                                                      opted_out=False)
+        for part in chunked(customers)
+        for p in await NotificationPreferences.filter(customer_id__in=part, opted_out=False)
     }
     if not preferences:
         return
+    wanted = [item for item in wanted if item[0].customer_id in preferences]
     products = {p.id: p for p in await Product.filter(
         id__in={bo.product_id for bo, _, _ in wanted})}
-    moot = [bo.id for bo, event, _ in wanted if event in MOOTS_DATE]
-    if moot:
-        await Notification.filter(back_order_id__in=moot, event="DATE_CHANGED",
+    moot = sorted({bo.id for bo, event, _ in wanted if event in MOOTS_DATE})
+    for part in chunked(moot):
+        await Notification.filter(back_order_id__in=part, event="DATE_CHANGED",
                                   status=NotificationStatus.PENDING).update(
             status=NotificationStatus.SUPPRESSED, last_error="superseded by a later change")
-    rows = []
+    pending = await _pending_date_messages(
+        sorted({bo.id for bo, event, _ in wanted if event == "DATE_CHANGED"}))
+    rows, folded = [], []
     for back_order, event, detail in wanted:
-        prefs = preferences.get(back_order.customer_id)
-        if prefs is None or (prefs.events and event not in prefs.events):
+        prefs = preferences[back_order.customer_id]
+        if prefs.events and event not in prefs.events:
             continue
         data = message_data(back_order, products[back_order.product_id], detail)
         for channel in prefs.channels:
             address = _address(prefs, Channel(channel))
             if address is None:
                 continue
-            if event == "DATE_CHANGED" and await _coalesced(back_order.id, channel, data):
+            earlier = pending.get((back_order.id, channel)) if event == "DATE_CHANGED" else None
+            if earlier is not None:
+                folded.append(_fold(earlier, data))
                 continue
             rows.append(Notification(
                 customer_id=back_order.customer_id, back_order_id=back_order.id, event=event,
                 channel=channel, address=address, data=data, due_at=now, created_at=now))
+    if folded:
+        await Notification.bulk_update(folded, fields=["data", "status", "last_error"],
+                                       batch_size=500)
     if rows:
-        await Notification.bulk_create(rows)
+        await Notification.bulk_create(rows, batch_size=500)
 
 
-async def _coalesced(back_order_id: int, channel: str, data: dict[str, Any]) -> bool:
-    """Fold a date change into a pending one: the message says first date -> final date."""
-    pending = await Notification.filter(
-        back_order_id=back_order_id, channel=channel, event="DATE_CHANGED",
-        status=NotificationStatus.PENDING).select_for_update().first()
-    if pending is None:
-        return False
+async def _pending_date_messages(back_order_ids: list[int]) -> dict[tuple[int, str],
+                                                                     Notification]:
+    found: dict[tuple[int, str], Notification] = {}
+    for part in chunked(back_order_ids):
+        for row in await Notification.filter(
+                back_order_id__in=part, event="DATE_CHANGED",
+                status=NotificationStatus.PENDING).select_for_update():
+            found[(row.back_order_id or 0, row.channel)] = row
+    return found
+
+
+def _fold(pending: Notification, data: dict[str, Any]) -> Notification:
+    """A date change into a pending one: the message says first date -> final date."""
     merged = {**data, "previous_date": pending.data.get("previous_date")}
     pending.data = merged
     if merged["previous_date"] == merged["estimated_ship_date"]:
         pending.status = NotificationStatus.SUPPRESSED
         pending.last_error = "the date came back to where it was"
-    await pending.save(update_fields=["data", "status", "last_error", "updated_at"])
-    return True
+    return pending
+
+
+CHUNK = 5000
+"""Keeps ``IN (...)`` lists well under PostgreSQL's 32,767 query parameters."""
+
+
+def chunked(values: list[Any]) -> list[list[Any]]:
+    return [values[i:i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
 def message_data(bo: BackOrder, product: Product, detail: dict[str, Any]) -> dict[str, Any]:

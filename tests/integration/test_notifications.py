@@ -249,3 +249,21 @@ async def test_the_delivery_log_in_graphql(
     failed = (await gql(FAILED, STAFF))["notifications"]
     assert failed["totalCount"] == 1
     assert "Connection" in failed["edges"][0]["node"]["lastError"]
+
+
+async def test_large_changes_are_read_in_chunks(
+    gql: Run, db: str, smtp: SmtpSink, http: HttpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.notifications import outbox
+    monkeypatch.setattr(outbox, "CHUNK", 1)  # every list above one id takes several queries
+    for actor, email in ((ALICE, "alice@example.com"), (BOB, "bob@example.com")):
+        await _prefer(gql, actor, email=email, channels=["EMAIL"], events=["DATE_CHANGED"])
+    await steps.product(gql, "KB", handlingDays=0, delayGraceDays=30)
+    restock = await steps.restock(gql, "KB", 5, in_days(5))
+    await steps.back_order(gql, ALICE, "KB", 1)
+    await steps.back_order(gql, BOB, "KB", 1)
+    for days in (6, 7):
+        await gql(RESCHEDULE_RESTOCK, STAFF, id=restock, date=in_days(days))
+    await _drain(dispatcher(db, smtp, http))
+    assert sorted(str(m["To"]) for m in smtp.messages) == ["alice@example.com",
+                                                             "bob@example.com"]
