@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.connection import get_connection
+
 from api import metrics
 from api.notifications import outbox as notification_outbox
 from api.store.models import BackOrder, BackOrderEvent, OutboxEvent, Product
@@ -56,7 +58,7 @@ class Changes:
                 back_order.version += 1
         if self._dirty:
             fields = sorted(self._fields | {"version", "updated_at"})
-            await BackOrder.bulk_update(list(self._dirty.values()), fields=fields, batch_size=500)
+            await _update_rows(list(self._dirty.values()), fields)
         if self._events:
             await BackOrderEvent.bulk_create(
                 [
@@ -93,6 +95,21 @@ class Changes:
             for p in self._products.values()
         ]
         return rows
+
+
+async def _update_rows(rows: list[BackOrder], fields: list[str]) -> None:
+    """One prepared UPDATE executed for every row: Tortoise's bulk_update builds a CASE per
+    column per row, which costs more than the database work for long queues."""
+    connection = get_connection("default")
+    executor = connection.executor_class(model=BackOrder, db=connection)
+    sql = executor.get_update_sql(fields, {})
+    columns = [BackOrder._meta.fields_map[name] for name in fields]
+    pk = BackOrder._meta.pk
+    await connection.execute_many(sql, [
+        [column.to_db_value(getattr(row, column.model_field_name), row) for column in columns]
+        + [pk.to_db_value(row.pk, row)]
+        for row in rows
+    ])
 
 
 def _placed_detail(bo: BackOrder) -> dict[str, Any]:
