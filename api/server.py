@@ -26,5 +26,6 @@ class GracefulServer(uvicorn.Server):
 
 def serve(app: Starlette, settings: Settings) -> None:
     config = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="on",
-                            log_config=None, access_log=False, timeout_graceful_shutdown=10)
+                            log_config=None, access_log=False, timeout_graceful_shutdown=10,
+                            ws=settings.websockets)
     GracefulServer(config, app.state.graphql_view).run()

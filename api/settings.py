@@ -43,6 +43,8 @@ class Settings(BaseSettings):
         "memory://", description="memory:// (one instance), postgres://... or redis://..."
     )
     subscriber_queue: int = Field(256, ge=8, le=100_000)
+    websockets: Literal["websockets", "websockets-sansio", "wsproto"] = "websockets"
+    """uvicorn's websocket implementation."""
     # Notifications: Apprise URLs; {to} becomes the customer's address, e.g.
     # mailtos://user:pass@smtp.example.com?from=shop@example.com&to={to}
     notify_email_url: str | None = None
