@@ -8,6 +8,7 @@ from api.domain import validation
 from api.domain.identity import Role, require_actor, require_staff
 from api.graphql.context import Info
 from api.graphql.delivery import Notification, NotificationStatus
+from api.graphql.loaders import prefetch_for
 from api.graphql.preferences import NotificationPreferences
 from api.graphql.types import (
     Availability,
@@ -91,6 +92,7 @@ class Query:
         page = await reads.list_back_orders(
             actor, size, after, sku=sku, statuses=status, customer_id=customer_id, sort=order_by
         )
+        await prefetch_for(info.context.loaders, page.items)
         return BackOrderConnection.of(page, BackOrder.of)
 
     @strawberry.field(description="Your own order, or any for staff; null if not visible.")
