@@ -88,7 +88,10 @@ async def db(database_url: str) -> AsyncIterator[str]:
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
     if find_redis() is None:
-        pytest.fail("redis-server not found: install Debian's redis-server package")
+        message = "redis-server not found: install Debian's redis-server package"
+        if os.environ.get("CI"):  # .ci/run installs it: missing there is a failure
+            pytest.fail(message)
+        pytest.skip(message + " (.ci/run installs it)")
     server = RedisServer().start()
     yield server
     server.cleanup()
