@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         "memory://", description="memory:// (one instance), postgres://... or redis://..."
     )
     subscriber_queue: int = Field(256, ge=8, le=100_000)
-    websockets: Literal["websockets", "websockets-sansio", "wsproto"] = "websockets"
+    websockets: Literal["websockets", "websockets-sansio"] = "websockets"
     """uvicorn's websocket implementation."""
     # Notifications: Apprise URLs; {to} becomes the customer's address, e.g.
     # mailtos://user:pass@smtp.example.com?from=shop@example.com&to={to}
