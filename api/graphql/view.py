@@ -59,6 +59,7 @@ class GraphQLView(GraphQL[Context, None]):
             keep_alive=True,
             keep_alive_interval=15,
             allowed_origins=settings.cors_origins,
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.settings = settings
         self.hub = hub

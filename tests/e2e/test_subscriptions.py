@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -196,3 +197,19 @@ async def test_a_bad_token_in_connection_init_is_refused(
         async with subscriber(server, "not-a-token", protocol) as session:
             await session(PRODUCT_STOCK).take(1, timeout=5)
     assert not isinstance(refused.value, TimeoutError)
+
+
+async def test_one_socket_cannot_open_unbounded_subscriptions(tmp_path: Path) -> None:
+    server = ServerProcess(f"sqlite://{tmp_path / 'm.sqlite3'}", tmp_path / "m.log",
+                           BACKORDERS_MAX_SUBSCRIPTIONS_PER_CONNECTION="2")
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            await graphql(client, CREATE, server.token("staff-1", Role.STAFF))
+        async with subscriber(server, None) as session:
+            first, second = session(PRODUCT_STOCK), session(PRODUCT_STOCK)
+            await first.take(1)
+            await second.take(1)
+            with pytest.raises(TransportQueryError, match="Subscription limit reached"):
+                await session(PRODUCT_STOCK).take(1)
+    finally:
+        server.stop()
