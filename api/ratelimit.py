@@ -7,7 +7,7 @@ import math
 import time
 
 from limits import parse
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -22,7 +22,9 @@ class RateLimits:
         uri = f"async+{settings.rate_limit_storage}"
         # redis-py (already here for broadcaster) rather than limits' default, coredis.
         options = {"implementation": "redispy"} if uri.startswith("async+redis") else {}
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri, **options))
+        # A sliding-window counter: two numbers per key, however busy the key is (a moving
+        # window keeps every hit, which grows and costs under load).
+        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(uri, **options))
         self.orders = parse(settings.rate_limit_orders)
         self.orders_per_address = parse(settings.rate_limit_orders_per_address)
         self.anonymous = parse(settings.rate_limit_anonymous)
