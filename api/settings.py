@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     )
     subscriber_queue: int = Field(256, ge=8, le=100_000)
     max_subscriptions_per_connection: int = Field(50, ge=1, le=10_000)
-    websockets: Literal["websockets", "websockets-sansio"] = "websockets"
+    websockets: Literal["websockets-sansio", "websockets"] = "websockets-sansio"
     """uvicorn's websocket implementation."""
     # Notifications: Apprise URLs; {to} becomes the customer's address, e.g.
     # mailtos://user:pass@smtp.example.com?from=shop@example.com&to={to}
