@@ -77,9 +77,8 @@ async def _place(
     today = changes.now.date()
     async with in_transaction():
         products = await lock_products_by_sku(line.sku for line in requested)
-        # Re-check under the locks: a twin request may have committed while we waited.
-        if await Order.filter(customer_id=customer, idempotency_key=key).exists():
-            raise IntegrityError("idempotency key taken")
+        # A twin request that committed while we waited makes the order's INSERT fail on
+        # the (customer, key) unique constraint; place_order then answers with its order.
         plans = [
             plan_line(
                 line.sku,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from api.domain.identity import Actor
 from tests.integration.conftest import STAFF, Run
 from tests.integration.operations import CREATE_PRODUCT, PLACE_ORDER, SCHEDULE_RESTOCK
+
+_keys = itertools.count()  # a fresh idempotency key per order (id(object()) repeats)
 
 
 async def product(gql: Run, sku: str, on_hand: int = 0, price: str = "10.00",
@@ -22,7 +25,7 @@ async def order(gql: Run, actor: Actor, sku: str, quantity: int,
                 key: str | None = None) -> dict[str, Any]:
     data = await gql(PLACE_ORDER, actor, input={
         "lines": [{"sku": sku, "quantity": quantity}],
-        "idempotencyKey": key or f"{actor.subject}-{sku}-{quantity}-{id(object())}",
+        "idempotencyKey": key or f"{actor.subject}-{sku}-{quantity}-{next(_keys)}",
     })
     result: dict[str, Any] = data["placeOrder"]
     return result
