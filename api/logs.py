@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -66,6 +65,3 @@ def configure(settings: Settings) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
 
-
-def request_fields(**fields: Any) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None}
