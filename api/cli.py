@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--hours", type=float, default=24.0)
     token.set_defaults(run=_token)
 
+    sink = commands.add_parser("mail-sink", help="a local SMTP server that prints what it gets")
+    sink.add_argument("--port", type=int, default=2525)
+    sink.set_defaults(run=_mail_sink)
+
     check = commands.add_parser("check-config", help="print the settings in force, masked")
     check.set_defaults(run=_check_config)
 
@@ -74,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", default="schema.graphql")
     export.set_defaults(run=_export_schema)
     return parser
+
+
+def _mail_sink(args: argparse.Namespace, settings: Settings) -> int:
+    from api.mailsink import run
+
+    run("127.0.0.1", args.port)
+    return 0
 
 
 def _check_config(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,8 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from api.domain.identity import Actor, Role
-from api.domain.model import Policy
-from api.services import catalog, ordering, restocks
+from api.domain.model import Channel, Policy
+from api.services import catalog, ordering, preferences, restocks
 from api.services.clock import utcnow
 from api.store.models import Product
 
@@ -33,6 +33,10 @@ async def seed(currency: str) -> bool:
     await restocks.schedule_restock(STAFF, "KB-ERGO", 10, today + timedelta(days=10),
                                     note="container from the supplier")
     await restocks.schedule_restock(STAFF, "KB-ERGO", 25, today + timedelta(days=35))
+    await preferences.set_preferences(
+        Actor("alice", Role.CUSTOMER),
+        preferences.PreferencesInput(email="alice@example.com", phone=None, push_target=None,
+                                     channels=[Channel.EMAIL], events=[], opted_out=False))
     for index, customer in enumerate(CUSTOMERS):
         await ordering.place_order(
             Actor(customer, Role.CUSTOMER),

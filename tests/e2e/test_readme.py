@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
 
-from tests.e2e.server import ServerProcess, backorders_command
+import httpx
+
+from tests.e2e.server import ServerProcess, backorders_command, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,3 +51,27 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
     assert [e["node"]["status"] for e in mine["backOrders"]["edges"]] == ["ALLOCATED"]
     assert shipped["shipBackOrder"]["backOrder"]["status"] == "SHIPPED"
     assert cancelled["cancelBackOrder"]["__typename"] == "InvalidTransitionError"
+
+
+def test_the_demo_mail_sink_shows_alices_email(tmp_path: Path) -> None:
+    port = free_port()
+    sink = subprocess.Popen([*backorders_command(), "mail-sink", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = ServerProcess(
+        f"sqlite://{tmp_path / 'demo.sqlite3'}", tmp_path / "server.log", "--demo",
+        secret=None,
+        BACKORDERS_NOTIFY_EMAIL_URL=f"mailto://127.0.0.1:{port}?from=shop@example.com&to={{to}}")
+    try:
+        token = server.token("alice")
+        place = ('mutation { placeOrder(input: {lines: [{sku: "KB-ERGO", quantity: 2}], '
+                 'idempotencyKey: "sink"}) { __typename } }')
+        answer = httpx.post(f"{server.url}/graphql", json={"query": place},
+                            headers={"Authorization": f"Bearer {token}"})
+        assert answer.json()["data"]["placeOrder"]["__typename"] == "PlaceOrderPayload"
+        time.sleep(5)  # the in-process dispatcher sends within a second or so
+    finally:
+        server.stop()
+        sink.terminate()
+        output = sink.communicate(timeout=10)[0]
+    assert "--- mail to alice@example.com" in output
+    assert "Subject: You are number 3 in line for Ergonomic keyboard" in output
