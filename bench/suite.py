@@ -152,7 +152,8 @@ async def http_figures(pg: PostgresServer, sizes: Sizes, workdir: Path) -> list[
         baseline.terminate()
         server.stop()
     return [
-        Row("1 product(sku), 32 conns: baseline/ours req/s", base_read / ours_read, "x",
+        Row(f"1 product(sku), 32 conns: baseline/ours req/s ({ours_read:.0f} req/s)",
+            base_read / ours_read, "x",
             1.0, "<= 2", base_read / ours_read <= 2),
         Row(f"2 backOrders(first:100): baseline/ours req/s ({ours_page:.0f} req/s)",
             base_page / ours_page, "x", 1.0, "<= 3", base_page / ours_page <= 3),
@@ -336,20 +337,22 @@ async def startup(workdir: Path) -> list[Row]:
             Row("7 idle memory: MiB", ours_kib / 1024, "MiB", base_kib / 1024, "", None)]
 
 
-async def run(size: str) -> list[Row]:
+async def run(size: str, only: frozenset[int] = frozenset(range(1, 8))) -> list[Row]:
     sizes = SIZES[size]
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="backorders-bench-") as tmp:
         workdir = Path(tmp)
         pg = PostgresServer().start()
         try:
-            if have_wrk():
+            if have_wrk() and only & {1, 2}:
                 rows += await http_figures(pg, sizes, workdir)
+            if have_wrk() and 3 in only:
                 rows += await flash_sale(pg, sizes, workdir)
-            rows += await container(pg, sizes)
+            if 4 in only:
+                rows += await container(pg, sizes)
         finally:
             pg.stop()
-        for item in await fanout.run(list(sizes.fanout)):
+        for item in await fanout.run(list(sizes.fanout)) if 5 in only else ():
             n, shared, base = item["n"], item["shared"], item["baseline"]
             rows.append(Row(f"5 fan-out N={n:,}: p99 ms", shared["p99"], "ms", base["p99"],
                             "<= 2x at 1,000; < 300 ms at 5,000",
@@ -358,9 +361,10 @@ async def run(size: str) -> list[Row]:
             rows.append(Row(f"5 fan-out N={n:,}: KiB per idle subscriber",
                             shared["kib_per_subscriber"], "KiB", 0.0, "<= 40",
                             shared["kib_per_subscriber"] <= 40))
-        for name, value, baseline in await notify.run(sizes.notify):
+        for name, value, baseline in await notify.run(sizes.notify) if 6 in only else ():
             rows.append(Row(f"6 notifications, {name}: msg/s", value, "/s", baseline, "", None))
-        rows += await startup(workdir)
+        if 7 in only:
+            rows += await startup(workdir)
     return rows
 
 
@@ -371,9 +375,11 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--full", action="store_true")
     group.add_argument("--tiny", action="store_true")
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7",
+                        help="the figures to run, e.g. --only 1,2 (default: all)")
     args = parser.parse_args(argv)
     size = "full" if args.full else "tiny" if args.tiny else "quick"
-    rows = asyncio.run(run(size))
+    rows = asyncio.run(run(size, frozenset(int(n) for n in args.only.split(","))))
     if not have_wrk():
         print("(figures 1-3 need wrk: apt-get install wrk)")
     print(f"{'figure':<62} {'value':>10} {'baseline':>10} {'ratio':>7}  {'target':<10} met")
