@@ -13,7 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from api.domain.model import QUEUED_STATUSES, Channel, NotificationStatus
+from api.services import statements
 from api.store.models import BackOrder, Notification, NotificationPreferences, Product
+
+Preferences = dict[str, NotificationPreferences | None]
+"""Customers whose preferences are known; None for one who gets no messages."""
 
 # History kinds -> notification events.
 EVENT_FOR = {
@@ -51,32 +55,53 @@ def customer_events(history: list[tuple[BackOrder, str, dict[str, Any]]]) -> lis
     return out
 
 
+async def preferences(customers: list[str]) -> Preferences:
+    """The preferences of ``customers`` who have not opted out."""
+    found = {
+        p.customer_id: p
+        for part in chunked(sorted(set(customers)))
+        for p in await NotificationPreferences.filter(customer_id__in=part, opted_out=False)
+    }
+    return {customer: found.get(customer) for customer in customers}
+
+
+async def preferences_of(customer: str) -> Preferences:
+    """One customer's preferences, through a prepared statement (the order path)."""
+    rows = await statements.fetch(
+        'SELECT * FROM "notification_preferences" WHERE "customer_id" = $1', [customer])
+    found = [NotificationPreferences._init_from_db(**row) for row in rows]
+    return {customer: next((p for p in found if not p.opted_out), None)}
+
+
 async def write(history: list[tuple[BackOrder, str, dict[str, Any]]],
-                staff: list[tuple[str, dict[str, Any]]], now: datetime) -> None:
+                staff: list[tuple[str, dict[str, Any]]], now: datetime,
+                known: Preferences | None = None,
+                products: dict[int, Product] | None = None) -> None:
+    """``known`` preferences and ``products`` (by id) are used as they are; the rest are
+    read."""
     wanted = customer_events(history)
     if wanted:
-        await _write_customer_messages(wanted, now)
-    if staff:
-        await Notification.bulk_create([
-            Notification(event=event, channel=STAFF, address="staff", data=data,
-                         due_at=now, created_at=now)
-            for event, data in staff
-        ])
+        await _write_customer_messages(wanted, now, known or {}, products or {})
+    await statements.insert([
+        Notification(event=event, channel=STAFF, address="staff", data=data,
+                     due_at=now, created_at=now)
+        for event, data in staff
+    ])
 
 
 async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, Any]]],
-                                   now: datetime) -> None:
+                                   now: datetime, known: Preferences,
+                                   products: dict[int, Product]) -> None:
     customers = sorted({bo.customer_id for bo, _, _ in wanted})
-    preferences = {
-        p.customer_id: p
-        for part in chunked(customers)
-        for p in await NotificationPreferences.filter(customer_id__in=part, opted_out=False)
-    }
-    if not preferences:
+    unknown = [customer for customer in customers if customer not in known]
+    found = {**known, **(await preferences(unknown) if unknown else {})}
+    chosen = {c: p for c in customers if (p := found[c]) is not None}
+    if not chosen:
         return
-    wanted = [item for item in wanted if item[0].customer_id in preferences]
-    products = {p.id: p for p in await Product.filter(
-        id__in={bo.product_id for bo, _, _ in wanted})}
+    wanted = [item for item in wanted if item[0].customer_id in chosen]
+    missing = {bo.product_id for bo, _, _ in wanted} - products.keys()
+    if missing:
+        products = {**products, **{p.id: p for p in await Product.filter(id__in=missing)}}
     moot = sorted({bo.id for bo, event, _ in wanted if event in MOOTS_DATE})
     for part in chunked(moot):
         await Notification.filter(back_order_id__in=part, event="DATE_CHANGED",
@@ -86,7 +111,7 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
         sorted({bo.id for bo, event, _ in wanted if event == "DATE_CHANGED"}))
     rows, folded = [], []
     for back_order, event, detail in wanted:
-        prefs = preferences[back_order.customer_id]
+        prefs = chosen[back_order.customer_id]
         if prefs.events and event not in prefs.events:
             continue
         data = message_data(back_order, products[back_order.product_id], detail)
@@ -104,8 +129,7 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
     if folded:
         await Notification.bulk_update(folded, fields=["data", "status", "last_error"],
                                        batch_size=500)
-    if rows:
-        await Notification.bulk_create(rows, batch_size=500)
+    await statements.insert(rows)
 
 
 async def _pending_date_messages(back_order_ids: list[int]) -> dict[tuple[int, str],

@@ -5,22 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tortoise.connection import get_connection
-
 from api import metrics
 from api.notifications import outbox as notification_outbox
+from api.services import statements
 from api.store.models import BackOrder, BackOrderEvent, OutboxEvent, Product
 from api.store.snapshots import snapshot
 
 BACK_ORDER_TOPIC = "back_order"
 PRODUCT_TOPIC = "product"
+PRODUCT_COLUMNS = [name for name in Product._meta.fields_db_projection
+                   if name not in ("id", "created_at")]
+"""What saving a product writes (all that a use case may change)."""
 
 
 class Changes:
     """One use case's changes; ``flush`` writes them inside its transaction."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime,
+                 preferences: notification_outbox.Preferences | None = None) -> None:
         self.now = now
+        self._preferences = preferences or {}
         self._dirty: dict[int, BackOrder] = {}
         self._fields: set[str] = set()
         self._events: list[tuple[BackOrder, str, dict[str, Any]]] = []
@@ -58,34 +62,33 @@ class Changes:
                 back_order.version += 1
         if self._dirty:
             fields = sorted(self._fields | {"version", "updated_at"})
-            await _update_rows(list(self._dirty.values()), fields)
-        if self._events:
-            await BackOrderEvent.bulk_create(
-                [
-                    BackOrderEvent(
-                        back_order_id=back_order.id,
-                        kind=kind,
-                        status=back_order.status,
-                        version=back_order.version,
-                        at=self.now,
-                        detail=_jsonable(detail or _placed_detail(back_order)),
-                    )
-                    for back_order, kind, detail in self._events
-                ],
-                batch_size=500,
+            await statements.update_rows(list(self._dirty.values()), fields)
+        # A resync may have loaded its own copy of a row this change holds: use the newest.
+        events = [(self._dirty.get(bo.id, bo), kind, detail) for bo, kind, detail in self._events]
+        await statements.insert([
+            BackOrderEvent(
+                back_order_id=back_order.id,
+                kind=kind,
+                status=back_order.status,
+                version=back_order.version,
+                at=self.now,
+                detail=_jsonable(detail or _placed_detail(back_order)),
             )
+            for back_order, kind, detail in events
+        ])
         for product in self._products.values():
             product.version += 1
-            await product.save()
-        await OutboxEvent.bulk_create(self._outbox(), batch_size=500)
-        await notification_outbox.write(self._events, self._staff, self.now)
-        allocated = sum(int(d.get("units", 0)) for _, kind, d in self._events
+        await statements.update_rows(list(self._products.values()), PRODUCT_COLUMNS)
+        await statements.insert(self._outbox(events))
+        await notification_outbox.write(events, self._staff, self.now, self._preferences,
+                                        self._products)
+        allocated = sum(int(d.get("units", 0)) for _, kind, d in events
                         if kind in ("ALLOCATED", "PARTIALLY_ALLOCATED"))
         if allocated:
             metrics.ALLOCATIONS.inc(allocated)
 
-    def _outbox(self) -> list[OutboxEvent]:
-        touched = {bo.id: bo for bo, _, _ in self._events} | self._dirty
+    def _outbox(self, events: list[tuple[BackOrder, str, dict[str, Any]]]) -> list[OutboxEvent]:
+        touched = {bo.id: bo for bo, _, _ in events} | self._dirty
         rows = [
             OutboxEvent(topic=BACK_ORDER_TOPIC, key=str(bo.id), payload=snapshot(bo))
             for bo in touched.values()
@@ -95,21 +98,6 @@ class Changes:
             for p in self._products.values()
         ]
         return rows
-
-
-async def _update_rows(rows: list[BackOrder], fields: list[str]) -> None:
-    """One prepared UPDATE executed for every row: Tortoise's bulk_update builds a CASE per
-    column per row, which costs more than the database work for long queues."""
-    connection = get_connection("default")
-    executor = connection.executor_class(model=BackOrder, db=connection)
-    sql = executor.get_update_sql(fields, {})
-    columns = [BackOrder._meta.fields_map[name] for name in fields]
-    pk = BackOrder._meta.pk
-    await connection.execute_many(sql, [
-        [column.to_db_value(getattr(row, column.model_field_name), row) for column in columns]
-        + [pk.to_db_value(row.pk, row)]
-        for row in rows
-    ])
 
 
 def _placed_detail(bo: BackOrder) -> dict[str, Any]:
