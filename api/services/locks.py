@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from api.domain.errors import NotFound
+from api.services import statements
 from api.store.models import Product
 
 
@@ -25,9 +27,19 @@ async def lock_product(product_id: int) -> Product:
 async def lock_products_by_sku(skus: Iterable[str]) -> dict[str, Product]:
     """Lock several products, always in id order so that two orders cannot deadlock."""
     wanted = sorted(set(skus))
-    found = await Product.filter(sku__in=wanted).order_by("id").select_for_update()
-    by_sku = {p.sku: p for p in found}
+    db = statements.connection()
+    rows = await db.execute_query_dict(
+        _lock_sql(len(wanted), statements.is_postgres(db)), wanted)
+    by_sku = {p.sku: p for p in (Product._init_from_db(**row) for row in rows)}
     for sku in wanted:
         if sku not in by_sku:
             raise NotFound("Product", sku)
     return by_sku
+
+
+@cache
+def _lock_sql(count: int, postgres: bool) -> str:
+    """One prepared statement per number of SKUs; Tortoise would build it per call."""
+    wanted = ", ".join(f"${n}" for n in range(1, count + 1))
+    sql = f'SELECT * FROM "product" WHERE "sku" IN ({wanted}) ORDER BY "id"'
+    return statements.dialect_sql(sql + (" FOR UPDATE" if postgres else ""), postgres)

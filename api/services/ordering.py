@@ -13,13 +13,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from api.domain import validation
-from api.domain.allocation import plan_line
+from api.domain.allocation import LinePlan, plan_line
 from api.domain.errors import Forbidden, IdempotencyConflict, InvalidInput
 from api.domain.identity import Actor, require_actor
+from api.notifications import outbox as notification_outbox
+from api.services import statements
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_products_by_sku
-from api.services.queue import place_in_queue
+from api.services.queue import estimate_at_tail, resync_queue, tail_and_supply
 from api.store.models import BackOrder, Order, OrderLine, Product
 
 MAX_LINES = 50
@@ -52,12 +54,11 @@ async def place_order(
     key = validation.text(idempotency_key, "idempotencyKey", 128)
     requested = _checked_lines(lines)
     digest = _request_hash(requested, priority)
-    if (earlier := await _replay(customer, key, digest)) is not None:
-        return earlier
     try:
         order = await _place(customer, key, digest, requested, currency, priority, now)
     except IntegrityError:
-        # A concurrent request with the same key committed first.
+        # The key placed an order before (a retry, or a twin that committed while this
+        # one waited for the lock): answer with that order.
         if (earlier := await _replay(customer, key, digest)) is not None:
             return earlier
         raise
@@ -73,59 +74,100 @@ async def _place(
     priority: int,
     now: datetime | None,
 ) -> Order:
-    changes = Changes(now or utcnow())
-    today = changes.now.date()
     async with in_transaction():
+        # Read before the lock: nothing under the product lock waits for it.
+        preferences = await notification_outbox.preferences_of(customer)
         products = await lock_products_by_sku(line.sku for line in requested)
-        # A twin request that committed while we waited makes the order's INSERT fail on
-        # the (customer, key) unique constraint; place_order then answers with its order.
-        plans = [
-            plan_line(
-                line.sku,
-                line.quantity,
-                products[line.sku].stock,
-                products[line.sku].policy,
-                products[line.sku].discontinued,
-                today,
-            )
-            for line in requested
-        ]
-        charged = sum(
-            (products[line.sku].price * line.quantity for line in requested), Decimal(0)
-        )
-        order = await Order.create(
-            customer_id=customer,
-            idempotency_key=key,
-            request_hash=digest,
-            currency=currency,
-            amount_charged=charged,
-            placed_at=changes.now,
-        )
-        new_by_product: dict[int, list[BackOrder]] = {}
-        for line, plan in zip(requested, plans, strict=True):
-            product = products[line.sku]
-            order_line = await OrderLine.create(
-                order=order,
-                product=product,
-                quantity=line.quantity,
-                unit_price=product.price,
-                amount_charged=product.price * line.quantity,
-                allocated_now=plan.allocate_now,
-                backordered=plan.backorder,
-            )
-            product.allocated += plan.allocate_now
-            changes.product_changed(product)
-            if plan.backorder:
-                back_order = await _open_back_order(order, order_line, product, plan.backorder,
-                                                    priority, changes)
-                new_by_product.setdefault(product.id, []).append(back_order)
-        for product in products.values():
-            if product.id in new_by_product:
-                before = product.waiting - sum(bo.quantity for bo in new_by_product[product.id])
-                await place_in_queue(product, new_by_product[product.id], changes)
-                _alert_if_cap_reached(product, before, changes)
+        # Stamped under the lock: placement order is lock order, so a new back order
+        # lands at the tail of its queue and needs no resync.
+        changes = Changes(now or utcnow(), preferences)
+        # First, so that a key used before fails on the unique (customer, key) before
+        # anything else is decided.
+        order = await _insert_order(customer, key, digest, requested, currency, products,
+                                    changes.now)
+        await _place_lines(order, requested, products, priority, changes)
         await changes.flush()
     return order
+
+
+async def _insert_order(customer: str, key: str, digest: str, requested: list[LineRequest],
+                        currency: str, products: dict[str, Product], now: datetime) -> Order:
+    order = Order(
+        customer_id=customer,
+        idempotency_key=key,
+        request_hash=digest,
+        currency=currency,
+        amount_charged=sum(
+            (products[line.sku].price * line.quantity for line in requested), Decimal(0)),
+        placed_at=now,
+    )
+    await statements.insert_returning_ids([order], "customer_id")
+    return order
+
+
+async def _place_lines(order: Order, requested: list[LineRequest],
+                       products: dict[str, Product], priority: int, changes: Changes) -> None:
+    """Allocate what is free, queue the rest: at the tail of each queue when it belongs
+    there (the usual case, no rows but the new ones are written), else by a resync."""
+    today = changes.now.date()
+    plans = [
+        plan_line(line.sku, line.quantity, products[line.sku].stock,
+                  products[line.sku].policy, products[line.sku].discontinued, today)
+        for line in requested
+    ]
+    queues = {line.sku: await tail_and_supply(products[line.sku].id)
+              for line, plan in zip(requested, plans, strict=True) if plan.backorder}
+    lines = [_order_line(order, products[line.sku], line.quantity, plan)
+             for line, plan in zip(requested, plans, strict=True)]
+    await statements.insert_returning_ids(lines, "product_id")
+    by_id = {product.id: product for product in products.values()}
+    back_orders, resync, waited = [], [], {}
+    for line in lines:
+        product = by_id[line.product_id]
+        product.allocated += line.allocated_now
+        changes.product_changed(product)
+        if line.backordered:
+            waited[product.id] = product.waiting
+            product.waiting += line.backordered
+            back_order = _back_order(order, line, priority, changes.now)
+            if not estimate_at_tail(product, back_order, *queues[product.sku], today):
+                resync.append(product)
+            back_orders.append(back_order)
+    await statements.insert_returning_ids(back_orders, "product_id")
+    for back_order in back_orders:
+        changes.placed(back_order)
+    for product in resync:
+        await resync_queue(product, changes)
+    for product_id, before in waited.items():
+        _alert_if_cap_reached(by_id[product_id], before, changes)
+
+
+def _order_line(order: Order, product: Product, quantity: int, plan: LinePlan) -> OrderLine:
+    return OrderLine(
+        order_id=order.id,
+        product_id=product.id,
+        quantity=quantity,
+        unit_price=product.price,
+        amount_charged=product.price * quantity,
+        allocated_now=plan.allocate_now,
+        backordered=plan.backorder,
+    )
+
+
+def _back_order(order: Order, line: OrderLine, priority: int, now: datetime) -> BackOrder:
+    """A new back order; at the tail it gets its place before it is saved."""
+    return BackOrder(
+        order_id=order.id,
+        line_id=line.id,
+        product_id=line.product_id,
+        customer_id=order.customer_id,
+        quantity=line.backordered,
+        priority=priority,
+        placed_at=now,
+        unit_price=line.unit_price,
+        estimated_ship_date=now.date(),
+        promised_date=now.date(),
+    )
 
 
 def _alert_if_cap_reached(product: Product, before: int, changes: Changes) -> None:
@@ -133,31 +175,6 @@ def _alert_if_cap_reached(product: Product, before: int, changes: Changes) -> No
     if cap is not None and before < cap <= product.waiting:
         changes.staff_alert("CAP_REACHED", sku=product.sku, product_name=product.name,
                             cap=cap, waiting=product.waiting)
-
-
-async def _open_back_order(
-    order: Order,
-    line: OrderLine,
-    product: Product,
-    quantity: int,
-    priority: int,
-    changes: Changes,
-) -> BackOrder:
-    product.waiting += quantity
-    back_order = await BackOrder.create(
-        order=order,
-        line=line,
-        product=product,
-        customer_id=order.customer_id,
-        quantity=quantity,
-        priority=priority,
-        placed_at=changes.now,
-        unit_price=line.unit_price,
-        estimated_ship_date=changes.now.date(),
-        promised_date=changes.now.date(),
-    )
-    changes.placed(back_order)
-    return back_order
 
 
 async def _replay(customer: str, key: str, digest: str) -> PlacedOrder | None:

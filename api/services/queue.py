@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from api.domain.allocation import allocate
 from api.domain.estimates import Estimate, allocated_ship_date, estimate_queue, is_delayed
 from api.domain.model import QUEUED_STATUSES, Policy, RestockStatus, Status, Supply
-from api.domain.queue import queue_key
 from api.domain.status import status_for_allocation, transition
+from api.services import statements
 from api.services.changes import Changes
 from api.store.models import BackOrder, Product, Restock
 
 OPEN_RESTOCK = (RestockStatus.SCHEDULED, RestockStatus.PARTIALLY_RECEIVED)
+QUEUED = (Status.WAITING, Status.PARTIALLY_ALLOCATED)
 QUEUE_ORDER = ("-priority", "placed_at", "id")
+_TAIL_WITH_STATUS = """
+SELECT 0 AS part, priority, placed_at, id, queue_position, estimated_ship_date AS day,
+       CAST(NULL AS INTEGER) AS units
+  FROM (SELECT priority, placed_at, id, queue_position, estimated_ship_date FROM back_order
+         WHERE product_id = $1 AND status = {status} AND priority = (
+               SELECT MIN(priority) FROM back_order WHERE product_id = $1 AND status = {status})
+         ORDER BY placed_at DESC, id DESC LIMIT 1) AS tail"""
+TAIL_AND_SUPPLY = f"""{_TAIL_WITH_STATUS.format(status="$2")}
+UNION ALL{_TAIL_WITH_STATUS.format(status="$3")}
+UNION ALL
+SELECT 1, NULL, NULL, id, NULL, expected_date, quantity - received FROM restock
+ WHERE product_id = $1 AND status IN ($4, $5) AND quantity > received
+"""
+"""The last back order of each queued status and the open restocks of one product.
+
+Per status, so that each tail is one walk down the (product, status, priority, placed_at)
+index: ``status IN (...)`` with a mixed-direction ORDER BY sorts the whole queue."""
 
 
 async def scheduled_supply(product_id: int) -> list[Supply]:
@@ -51,33 +70,64 @@ async def resync_queue(product: Product, changes: Changes) -> None:
     changes.product_changed(product)
 
 
-async def place_in_queue(product: Product, new: list[BackOrder], changes: Changes) -> None:
-    """Give new back orders their place: cheaply at the tail, else by a full resync."""
-    tail = (
-        await BackOrder.filter(product_id=product.id, status__in=list(QUEUED_STATUSES))
-        .exclude(id__in=[bo.id for bo in new])
-        .order_by("priority", "-placed_at", "-id")
-        .first()
-    )
-    ordered = sorted(new, key=lambda bo: queue_key(bo.entry))
-    at_tail = tail is None or queue_key(ordered[0].entry) > queue_key(tail.entry)
-    free = product.on_hand - product.allocated
-    if not at_tail or free > 0:
-        await resync_queue(product, changes)
-        return
-    ahead = product.waiting - sum(bo.remaining_units for bo in new)
-    estimates = estimate_queue(
-        [bo.entry for bo in ordered],
-        0,
-        await scheduled_supply(product.id),
-        product.policy,
-        changes.now.date(),
-        units_before=ahead,
-        first_position=(tail.queue_position or 0) + 1 if tail else 1,
-        floor=tail.estimated_ship_date if tail else None,
-    )
-    for bo in ordered:
-        _apply_estimate(bo, estimates[bo.id], product.policy, changes)
+@dataclass(frozen=True)
+class Tail:
+    """The last back order in a product's queue, as a new one at the tail needs it."""
+
+    priority: int
+    placed_at: datetime
+    id: int
+    position: int
+    ship_date: date
+
+    @property
+    def key(self) -> tuple[int, datetime, int]:
+        return (-self.priority, self.placed_at, self.id)
+
+
+async def tail_and_supply(product_id: int) -> tuple[Tail | None, list[Supply]]:
+    """The queue's tail and the scheduled supply, in one statement (call with the lock)."""
+    fields = BackOrder._meta.fields_map
+    tail, supply = None, []
+    rows = await statements.fetch(
+        TAIL_AND_SUPPLY, [product_id, *(s.value for s in (*QUEUED, *OPEN_RESTOCK))])
+    for row in sorted(rows, key=lambda r: (r["part"], str(r["day"]), r["id"])):
+        day = fields["estimated_ship_date"].to_python_value(row["day"])
+        if row["part"] == 1:
+            supply.append(Supply(expected=day, units=row["units"]))
+            continue
+        last = Tail(row["priority"], fields["placed_at"].to_python_value(row["placed_at"]),
+                    row["id"], row["queue_position"] or 0, day)
+        if tail is None or last.key > tail.key:
+            tail = last
+    return tail, supply
+
+
+def estimate_at_tail(
+    product: Product, back_order: BackOrder, tail: Tail | None, supply: list[Supply],
+    today: date,
+) -> bool:
+    """Give a new, unsaved back order its place at the tail of the queue.
+
+    False when it does not belong at the tail (a higher priority, or a clock that went
+    back) or free units wait for the queue: then the caller saves it and resyncs.
+    """
+    if product.on_hand - product.allocated > 0:
+        return False
+    if tail is not None and (-back_order.priority, back_order.placed_at) <= (
+            -tail.priority, tail.placed_at):
+        return False
+    estimate = estimate_queue(
+        [back_order.entry], 0, supply, product.policy, today,
+        units_before=product.waiting - back_order.remaining_units,
+        first_position=tail.position + 1 if tail else 1,
+        floor=tail.ship_date if tail else None,
+    )[back_order.id]
+    back_order.queue_position = estimate.position
+    back_order.units_ahead = estimate.units_ahead
+    back_order.estimated_ship_date = back_order.promised_date = estimate.ship_date
+    back_order.estimate_scheduled = estimate.scheduled
+    return True
 
 
 async def redate_allocated(product: Product, changes: Changes) -> None:
