@@ -44,6 +44,11 @@ class Changes:
     def is_new(self, back_order: BackOrder) -> bool:
         return back_order.id in self._new
 
+    def held(self, back_order: BackOrder) -> BackOrder:
+        """This change's own copy of a row read again from the database, if it has one:
+        its edits (a cancellation, say) are not saved before ``flush``."""
+        return self._dirty.get(back_order.id, back_order)
+
     def touch(self, back_order: BackOrder, *fields: str) -> None:
         self._dirty[back_order.id] = back_order
         self._fields.update(fields)
@@ -64,7 +69,7 @@ class Changes:
             fields = sorted(self._fields | {"version", "updated_at"})
             await statements.update_rows(list(self._dirty.values()), fields)
         # A resync may have loaded its own copy of a row this change holds: use the newest.
-        events = [(self._dirty.get(bo.id, bo), kind, detail) for bo, kind, detail in self._events]
+        events = [(self.held(bo), kind, detail) for bo, kind, detail in self._events]
         await statements.insert([
             BackOrderEvent(
                 back_order_id=back_order.id,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from api.domain.allocation import allocate
@@ -21,18 +22,22 @@ SELECT 0 AS part, priority, placed_at, id, queue_position, estimated_ship_date A
        CAST(NULL AS INTEGER) AS units
   FROM (SELECT priority, placed_at, id, queue_position, estimated_ship_date FROM back_order
          WHERE product_id = $1 AND status = {status} AND priority = (
-               SELECT MIN(priority) FROM back_order WHERE product_id = $1 AND status = {status})
-         ORDER BY placed_at DESC, id DESC LIMIT 1) AS tail"""
+               SELECT priority FROM back_order WHERE product_id = $1 AND status = {status}
+                ORDER BY priority LIMIT 1)
+         ORDER BY placed_at DESC LIMIT 2) AS tail"""
 TAIL_AND_SUPPLY = f"""{_TAIL_WITH_STATUS.format(status="$2")}
 UNION ALL{_TAIL_WITH_STATUS.format(status="$3")}
 UNION ALL
 SELECT 1, NULL, NULL, id, NULL, expected_date, quantity - received FROM restock
  WHERE product_id = $1 AND status IN ($4, $5) AND quantity > received
 """
-"""The last back order of each queued status and the open restocks of one product.
+"""The last two back orders of each queued status and the open restocks of one product.
 
-Per status, so that each tail is one walk down the (product, status, priority, placed_at)
-index: ``status IN (...)`` with a mixed-direction ORDER BY sorts the whole queue."""
+Each tail is read in the order of the (product, status, priority, placed_at) index, so it
+costs the same for any length of queue and for any statistics the planner has (a table
+that filled since its last ANALYZE got a plan that read the whole queue). Two rows, because
+the index does not order by id: two back orders placed at the same instant leave the tail
+unknown."""
 
 
 async def scheduled_supply(product_id: int) -> list[Supply]:
@@ -55,7 +60,9 @@ async def resync_queue(product: Product, changes: Changes) -> None:
 
     Call with the product row locked, after its stock changed or its queue or supply moved.
     """
-    queue = await queued_back_orders(product.id)
+    # The database still has what this change did not save yet (a back order it cancelled).
+    queue = [bo for bo in map(changes.held, await queued_back_orders(product.id))
+             if bo.status in QUEUED_STATUSES]
     today = changes.now.date()
     policy = product.policy
     free = product.on_hand - product.allocated
@@ -76,13 +83,14 @@ class Tail:
 
     priority: int
     placed_at: datetime
-    id: int
     position: int
     ship_date: date
+    known: bool = True
+    """False when two back orders share the last place in queue order but for their ids."""
 
     @property
-    def key(self) -> tuple[int, datetime, int]:
-        return (-self.priority, self.placed_at, self.id)
+    def key(self) -> tuple[int, datetime]:
+        return (-self.priority, self.placed_at)
 
 
 async def tail_and_supply(product_id: int) -> tuple[Tail | None, list[Supply]]:
@@ -97,10 +105,36 @@ async def tail_and_supply(product_id: int) -> tuple[Tail | None, list[Supply]]:
             supply.append(Supply(expected=day, units=row["units"]))
             continue
         last = Tail(row["priority"], fields["placed_at"].to_python_value(row["placed_at"]),
-                    row["id"], row["queue_position"] or 0, day)
+                    row["queue_position"] or 0, day)
         if tail is None or last.key > tail.key:
             tail = last
+        elif last.key == tail.key:
+            tail = replace(tail, known=False)
     return tail, supply
+
+
+_KNOWN_TAILS: OrderedDict[int, tuple[tuple[int, datetime], Tail, list[Supply]]] = OrderedDict()
+KNOWN_TAILS_KEPT = 1024
+
+
+def known_tail(product: Product) -> tuple[Tail | None, list[Supply]] | None:
+    """The tail and supply this process left after its last placement in the product's
+    queue, if nothing changed since: every change to a queue or to its supply saves the
+    product (a new version and time), so the product row read under the lock tells."""
+    found = _KNOWN_TAILS.get(product.id)
+    if found is None or found[0] != (product.version, product.updated_at):
+        return None
+    return found[1], found[2]
+
+
+def remember_tail(product: Product, back_order: BackOrder, supply: list[Supply]) -> None:
+    """Call after the commit that left ``back_order`` at the tail of the product's queue."""
+    tail = Tail(back_order.priority, back_order.placed_at, back_order.queue_position or 0,
+                back_order.estimated_ship_date)
+    _KNOWN_TAILS[product.id] = ((product.version, product.updated_at), tail, supply)
+    _KNOWN_TAILS.move_to_end(product.id)
+    while len(_KNOWN_TAILS) > KNOWN_TAILS_KEPT:
+        _KNOWN_TAILS.popitem(last=False)
 
 
 def estimate_at_tail(
@@ -114,8 +148,8 @@ def estimate_at_tail(
     """
     if product.on_hand - product.allocated > 0:
         return False
-    if tail is not None and (-back_order.priority, back_order.placed_at) <= (
-            -tail.priority, tail.placed_at):
+    if tail is not None and (not tail.known or (-back_order.priority, back_order.placed_at)
+                             <= tail.key):
         return False
     estimate = estimate_queue(
         [back_order.entry], 0, supply, product.policy, today,
