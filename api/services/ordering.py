@@ -16,12 +16,19 @@ from api.domain import validation
 from api.domain.allocation import LinePlan, plan_line
 from api.domain.errors import Forbidden, IdempotencyConflict, InvalidInput
 from api.domain.identity import Actor, require_actor
+from api.domain.model import Supply
 from api.notifications import outbox as notification_outbox
 from api.services import statements
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_products_by_sku
-from api.services.queue import estimate_at_tail, resync_queue, tail_and_supply
+from api.services.queue import (
+    estimate_at_tail,
+    known_tail,
+    remember_tail,
+    resync_queue,
+    tail_and_supply,
+)
 from api.store.models import BackOrder, Order, OrderLine, Product
 
 MAX_LINES = 50
@@ -85,8 +92,10 @@ async def _place(
         # anything else is decided.
         order = await _insert_order(customer, key, digest, requested, currency, products,
                                     changes.now)
-        await _place_lines(order, requested, products, priority, changes)
+        at_tail = await _place_lines(order, requested, products, priority, changes)
         await changes.flush()
+    for product, back_order, supply in at_tail:
+        remember_tail(product, back_order, supply)
     return order
 
 
@@ -105,23 +114,28 @@ async def _insert_order(customer: str, key: str, digest: str, requested: list[Li
     return order
 
 
-async def _place_lines(order: Order, requested: list[LineRequest],
-                       products: dict[str, Product], priority: int, changes: Changes) -> None:
+async def _place_lines(
+    order: Order, requested: list[LineRequest], products: dict[str, Product], priority: int,
+    changes: Changes,
+) -> list[tuple[Product, BackOrder, list[Supply]]]:
     """Allocate what is free, queue the rest: at the tail of each queue when it belongs
-    there (the usual case, no rows but the new ones are written), else by a resync."""
+    there (the usual case, no rows but the new ones are written), else by a resync.
+
+    Returns the back orders placed at a tail, with the supply their estimate used."""
     today = changes.now.date()
     plans = [
         plan_line(line.sku, line.quantity, products[line.sku].stock,
                   products[line.sku].policy, products[line.sku].discontinued, today)
         for line in requested
     ]
-    queues = {line.sku: await tail_and_supply(products[line.sku].id)
+    queues = {line.sku: known_tail(products[line.sku])
+              or await tail_and_supply(products[line.sku].id)
               for line, plan in zip(requested, plans, strict=True) if plan.backorder}
     lines = [_order_line(order, products[line.sku], line.quantity, plan)
              for line, plan in zip(requested, plans, strict=True)]
     await statements.insert_returning_ids(lines, "product_id")
     by_id = {product.id: product for product in products.values()}
-    back_orders, resync, waited = [], [], {}
+    back_orders, resync, waited, at_tail = [], [], {}, []
     for line in lines:
         product = by_id[line.product_id]
         product.allocated += line.allocated_now
@@ -130,7 +144,10 @@ async def _place_lines(order: Order, requested: list[LineRequest],
             waited[product.id] = product.waiting
             product.waiting += line.backordered
             back_order = _back_order(order, line, priority, changes.now)
-            if not estimate_at_tail(product, back_order, *queues[product.sku], today):
+            tail, supply = queues[product.sku]
+            if estimate_at_tail(product, back_order, tail, supply, today):
+                at_tail.append((product, back_order, supply))
+            else:
                 resync.append(product)
             back_orders.append(back_order)
     await statements.insert_returning_ids(back_orders, "product_id")
@@ -140,6 +157,7 @@ async def _place_lines(order: Order, requested: list[LineRequest],
         await resync_queue(product, changes)
     for product_id, before in waited.items():
         _alert_if_cap_reached(by_id[product_id], before, changes)
+    return at_tail
 
 
 def _order_line(order: Order, product: Product, quantity: int, plan: LinePlan) -> OrderLine:
