@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = Field(50, ge=1, le=10_000)
     websockets: Literal["websockets-sansio", "websockets"] = "websockets-sansio"
     """uvicorn's websocket implementation."""
+    ws_per_message_deflate: bool = False
+    """Agree to permessage-deflate when a client offers it (browsers always do). Off by
+    default: each compressed connection keeps a zlib compressor and decompressor (about
+    40 KiB resident), more than everything else an idle subscriber holds (about 33 KiB),
+    and our messages are small JSON documents, so the bandwidth saved is modest."""
     # Notifications: Apprise URLs; {to} becomes the customer's address, e.g.
     # mailtos://user:pass@smtp.example.com?from=shop@example.com&to={to}
     notify_email_url: str | None = None

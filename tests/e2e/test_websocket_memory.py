@@ -1,0 +1,111 @@
+"""Server memory per idle websocket subscriber, measured on a real ``backorders serve``; and
+per-message compression, off unless asked for."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+from api.domain.identity import Role
+from api.store.database import migrate
+from tests.e2e.server import ServerProcess, graphql, ws_url
+
+CREATE = 'mutation { createProduct(input: {sku: "KB", name: "Keyboard", price: "10.00"}) {' \
+         " __typename } }"
+STOCK = 'subscription { productStockChanged(sku: "KB") { sku version stock { onHand } } }'
+ADJUST = 'mutation { adjustStock(sku: "KB", delta: 1) { __typename } }'
+TARGET_KIB = 40
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+async def subscribe(server: ServerProcess, token: str) -> Any:
+    """As browsers do, the client offers permessage-deflate."""
+    ws = await websockets.connect(ws_url(server), subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                                  compression="deflate", open_timeout=30, ping_interval=None)
+    await ws.send(json.dumps({"type": "connection_init",
+                              "payload": {"Authorization": f"Bearer {token}"}}))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": STOCK}}))
+    first = json.loads(await ws.recv())
+    assert first["type"] == "next", first
+    return ws
+
+
+async def next_version(ws: Any) -> int:
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        if message["type"] == "next":
+            version: int = message["payload"]["data"]["productStockChanged"]["version"]
+            return version
+
+
+async def open_many(server: ServerProcess, token: str, count: int) -> list[Any]:
+    gate = asyncio.Semaphore(50)
+
+    async def one() -> Any:
+        async with gate:
+            return await subscribe(server, token)
+
+    return list(await asyncio.gather(*(one() for _ in range(count))))
+
+
+async def test_an_idle_subscriber_costs_the_server_under_40_kib(tmp_path: Path) -> None:
+    database = f"sqlite://{tmp_path / 'mem.sqlite3'}"
+    await migrate(database)  # here: migrating in the server leaves freed memory it reuses
+    server = ServerProcess(database, tmp_path / "server.log", "--no-migrate")
+    sockets: list[Any] = []
+    try:
+        staff = server.token("staff-1", Role.STAFF)
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            await graphql(client, CREATE, staff)
+            # The first ones pay one-time costs (imports, caches, the compiled plan).
+            sockets = await open_many(server, staff, 100)
+            await asyncio.sleep(0.5)
+            before = rss_kib(server.process.pid)
+            more = await open_many(server, staff, 400)
+            sockets += more
+            await asyncio.sleep(1)
+            per_subscriber = (rss_kib(server.process.pid) - before) / len(more)
+            assert per_subscriber < TARGET_KIB, f"{per_subscriber:.1f} KiB per idle subscriber"
+            # They are live subscribers: every one hears of the next change.
+            await graphql(client, ADJUST, staff)
+            versions = await asyncio.gather(*(next_version(ws) for ws in sockets))
+            assert set(versions) == {2}
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        server.stop()
+
+
+async def test_compression_is_off_by_default_and_works_when_turned_on(tmp_path: Path) -> None:
+    for setting, offered in (("false", None), ("true", "permessage-deflate")):
+        server = ServerProcess(f"sqlite://{tmp_path / f'z{setting}.sqlite3'}",
+                               tmp_path / f"z{setting}.log",
+                               BACKORDERS_WS_PER_MESSAGE_DEFLATE=setting)
+        try:
+            staff = server.token("staff-1", Role.STAFF)
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+                await graphql(client, CREATE, staff)
+                ws = await subscribe(server, staff)
+                try:
+                    agreed = ws.response.headers.get("Sec-WebSocket-Extensions")
+                    assert (agreed.split(";")[0] if agreed else None) == offered
+                    await graphql(client, ADJUST, staff)
+                    assert await next_version(ws) == 2
+                    # graphql-transport-ws keep-alive: a ping gets its pong.
+                    await ws.send(json.dumps({"type": "ping"}))
+                    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "pong"
+                finally:
+                    await ws.close()
+        finally:
+            server.stop()
