@@ -20,6 +20,7 @@ from api.domain.identity import Actor
 from api.domain.model import Availability, NotificationStatus, Status
 from api.services.queue import OPEN_RESTOCK
 from api.store.models import BackOrder, Notification, Order, Product, Restock
+from api.store.prepared import PreparedRead
 
 T = TypeVar("T", bound=Model)
 
@@ -65,8 +66,11 @@ def product_availability(product: Product, today: date) -> Availability:
     return availability(product.stock, product.policy, product.discontinued, today)
 
 
+PRODUCT_BY_SKU = PreparedRead(Product, 'WHERE "sku" = {} LIMIT 1')
+
+
 async def get_product(sku: str) -> Product | None:
-    return await Product.filter(sku=sku).first()
+    return await PRODUCT_BY_SKU.first(sku)
 
 
 async def list_products(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.exceptions import OperationalError
 from tortoise.migrations.api import migrate as tortoise_migrate
@@ -15,9 +16,26 @@ MODELS_MODULE = "api.store.models"
 MIGRATIONS_MODULE = "api.store.migrations"
 
 
+async def keep_session(connection: Any) -> None:
+    """What a pooled PostgreSQL connection runs when it goes back to the pool: nothing.
+
+    asyncpg's default sends ``RESET ALL; UNLISTEN *; pg_advisory_unlock_all() ...`` on every
+    release, a round trip per statement outside a transaction (a third of a simple read).
+    This code leaves no session state on pooled connections: no SET, no LISTEN (the event
+    bus has its own connection), no session advisory locks (the relay's lock is
+    transaction-scoped), no cursors outside transactions. Keep it that way, or drop this.
+    """
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    connection: str | dict[str, Any] = database_url
+    if is_postgres(database_url):
+        expanded = expand_db_url(database_url)
+        if expanded["engine"] == "tortoise.backends.asyncpg":
+            expanded["credentials"]["reset"] = keep_session
+            connection = expanded
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
