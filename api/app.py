@@ -14,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api import metrics
+from api.graphql.fasthttp import FastQueries
 from api.graphql.schema import build_schema
 from api.graphql.view import GraphQLView
 from api.middleware import BearerAuth, BodyLimit
@@ -40,8 +41,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             dispatcher.wake()
 
     limits = RateLimits(settings)
-    graphql = GraphQLView(build_schema(settings), settings, hub=hub,
+    schema = build_schema(settings)
+    graphql = GraphQLView(schema, settings, hub=hub,
                           after_mutation=after_mutation, limiter=limits)
+    http_graphql = FastQueries(graphql, schema.query_plan, settings) if (
+        settings.fast_queries) else graphql
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -85,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/", home),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", http_graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     rate_limit_anonymous: str = Field("300/minute", description="requests without a token, per IP")
     rate_limit_storage: str = Field("memory://", description="limits storage, e.g. redis://")
     max_page_size: int = Field(100, ge=1, le=1000)
+    fast_queries: bool = True
+    """Answer plain product and backOrders documents without the executor (fastquery.py)."""
     broadcast_url: str = Field(
         "memory://", description="memory:// (one instance), postgres://... or redis://..."
     )

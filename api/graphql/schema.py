@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 import strawberry
@@ -24,6 +25,7 @@ from strawberry.types.graphql import OperationType
 from api import metrics
 from api.graphql.errors import EXCEPTION_HANDLERS, DomainErrorCodes
 from api.graphql.fastpath import compiler
+from api.graphql.fastquery import query_planner
 from api.graphql.limits import cost_limit
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
@@ -78,11 +80,15 @@ class AfterMutation(SchemaExtension):
 
 
 class Schema(strawberry.Schema):
-    """Strawberry's schema, with the subscription fast path of ``fastpath.py``."""
+    """Strawberry's schema, with the subscription fast path of ``fastpath.py`` and the
+    query plans of ``fastquery.py`` (validated with the same ``rules`` and token limit)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, rules: tuple[Any, ...] = (), max_tokens: int = 5000,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plan = compiler(self._schema)
+        self.query_plan = lru_cache(maxsize=512)(
+            query_planner(self._schema, rules, max_tokens))
 
     async def stream(
         self,
@@ -133,6 +139,8 @@ def build_schema(settings: Settings | None = None) -> Schema:
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(relay_max_results=100),
+        rules=rules,
+        max_tokens=settings.max_tokens,
     )
 
 

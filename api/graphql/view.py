@@ -34,7 +34,10 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 def wants_graphql_response(request: Request) -> bool:
     """The client prefers the GraphQL-over-HTTP media type (or accepts only it)."""
-    accept = request.headers.get("accept", "")
+    return prefers_graphql_response(request.headers.get("accept", ""))
+
+
+def prefers_graphql_response(accept: str) -> bool:
     kinds = [part.split(";")[0].strip() for part in accept.split(",")]
     if GRAPHQL_RESPONSE not in kinds:
         return False
