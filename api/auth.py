@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -16,10 +17,25 @@ class InvalidToken(Exception):
     """The bearer token is not one this service accepts; the message says why."""
 
 
+VERIFIED_MAX = 10_000
+_verified: dict[tuple[str, ...], tuple[Actor, float]] = {}
+
+
 def verify(token: str, settings: Settings) -> Actor:
+    """The actor a valid token names; raises InvalidToken.
+
+    A token that verified is remembered until it expires (at most VERIFIED_MAX of them): a
+    client sends the same token with every request, and checking the signature again costs
+    more than a simple read. Failures are never remembered.
+    """
     key = settings.jwt_public_key if settings.jwt_algorithm == "RS256" else settings.jwt_secret
     if not key:
         raise InvalidToken("the server has no key for this algorithm")
+    memo = (token, key, settings.jwt_algorithm, settings.jwt_audience or "",
+            settings.jwt_issuer or "")
+    known = _verified.get(memo)
+    if known is not None and time.time() < known[1]:
+        return known[0]
     try:
         claims = jwt.decode(
             token,
@@ -37,7 +53,11 @@ def verify(token: str, settings: Settings) -> Actor:
     subject = str(claims["sub"])
     if not subject or len(subject) > 128:
         raise InvalidToken("bad subject")
-    return Actor(subject=subject, role=Role(role))
+    actor = Actor(subject=subject, role=Role(role))
+    if len(_verified) >= VERIFIED_MAX:
+        _verified.pop(next(iter(_verified)))
+    _verified[memo] = (actor, float(claims["exp"]))
+    return actor
 
 
 def mint(

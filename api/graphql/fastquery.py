@@ -35,6 +35,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_variable_values
 
 from api.domain.identity import Actor, require_actor
+from api.graphql.loaders import products_by_id
 from api.services import reads
 from api.services.clock import utcnow
 from api.store.models import Order, Product
@@ -258,19 +259,13 @@ async def _back_orders(arguments: dict[str, Any], request: Request, env: Env) ->
     size = reads.page_size(arguments["first"], request.max_page_size)
     page = await reads.list_back_orders(
         actor, size, arguments["after"], sku=arguments["sku"], statuses=arguments["status"],
-        customer_id=arguments["customerId"], sort=arguments["orderBy"])
-    await prefetch(env, page.items)
-    return page
-
-
-async def prefetch(env: Env, rows: list[Any]) -> None:
-    """Products and orders of a page, one statement each (only what the document uses)."""
+        customer_id=arguments["customerId"], sort=arguments["orderBy"],
+        with_orders="orders" in env.needs, light=True)
+    env.orders = page.orders
     if "products" in env.needs:
-        ids = list({row.product_id for row in rows})
-        env.products = {p.id: p for p in await Product.filter(id__in=ids)} if ids else {}
-    if "orders" in env.needs:
-        ids = list({row.order_id for row in rows})
-        env.orders = {o.id: o for o in await Order.filter(id__in=ids)} if ids else {}
+        env.products = {p.id: p for p in await products_by_id(
+            row.product_id for row in page.items)}
+    return page
 
 
 @dataclass(frozen=True)

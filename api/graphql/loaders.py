@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -25,6 +26,7 @@ from api.store.models import (
     Product,
     Restock,
 )
+from api.store.prepared import PreparedRead
 
 M = TypeVar("M", bound=Model)
 
@@ -142,15 +144,33 @@ class Loaders:
         default_factory=lambda: DataLoader(load_fn=load_queue_figures))
 
 
-async def prefetch_for(loaders: Loaders, back_orders: Sequence[BackOrder]) -> None:
-    """The products and orders of a page, in two queries, for synchronous resolvers."""
+async def prefetch_for(loaders: Loaders, back_orders: Sequence[BackOrder],
+                       orders: Mapping[int, Order] | None = None) -> None:
+    """The products and orders of a page (``orders`` when the page read them already), for
+    synchronous resolvers."""
+    if orders:
+        loaders.known_orders.update(orders)
+        loaders.order.prime_many(orders)
     products = {b.product_id for b in back_orders} - loaders.known_products.keys()
-    orders = {b.order_id for b in back_orders} - loaders.known_orders.keys()
+    missing = {b.order_id for b in back_orders} - loaders.known_orders.keys()
     if products:
-        found = {p.id: p for p in await Product.filter(id__in=products)}
+        found = {p.id: p for p in await products_by_id(products)}
         loaders.known_products.update(found)
         loaders.product.prime_many(found)
-    if orders:
-        found_orders = {o.id: o for o in await Order.filter(id__in=orders)}
+    if missing:
+        found_orders = {o.id: o for o in await Order.filter(id__in=missing)}
         loaders.known_orders.update(found_orders)
         loaders.order.prime_many(found_orders)
+
+
+async def products_by_id(ids: Iterable[int]) -> list[Product]:
+    """Products by id: one statement, written once per dialect and number of ids."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    return await _products_by_count(len(wanted)).all(*wanted)
+
+
+@lru_cache(maxsize=128)
+def _products_by_count(count: int) -> PreparedRead[Product]:
+    return PreparedRead(Product, f'WHERE "id" IN ({", ".join("{}" for _ in range(count))})')

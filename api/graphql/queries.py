@@ -90,9 +90,10 @@ class Query:
         actor = require_actor(info.context.actor)
         size = reads.page_size(first, info.context.settings.max_page_size)
         page = await reads.list_back_orders(
-            actor, size, after, sku=sku, statuses=status, customer_id=customer_id, sort=order_by
+            actor, size, after, sku=sku, statuses=status, customer_id=customer_id,
+            sort=order_by, with_orders=True,
         )
-        await prefetch_for(info.context.loaders, page.items)
+        await prefetch_for(info.context.loaders, page.items, page.orders)
         return BackOrderConnection.of(page, BackOrder.of)
 
     @strawberry.field(description="Your own order, or any for staff; null if not visible.")

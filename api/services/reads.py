@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from tortoise.models import Model
@@ -19,6 +20,7 @@ from api.domain.errors import InvalidInput
 from api.domain.identity import Actor
 from api.domain.model import Availability, NotificationStatus, Status
 from api.services.queue import OPEN_RESTOCK
+from api.store import prepared
 from api.store.models import BackOrder, Notification, Order, Product, Restock
 from api.store.prepared import PreparedRead
 
@@ -33,6 +35,8 @@ class Page(Generic[T]):
     has_previous: bool
     count: Callable[[], Awaitable[int]]
     """Counts every item the filter matches, on every page (run only when asked for)."""
+    orders: dict[int, Order] = field(default_factory=dict)
+    """The items' orders, when the read was asked to join them."""
 
 
 class BackOrderSort(StrEnum):
@@ -116,32 +120,90 @@ async def list_back_orders(
     statuses: Sequence[Status] | None = None,
     customer_id: str | None = None,
     sort: BackOrderSort = BackOrderSort.PLACED,
+    *,
+    with_orders: bool = False,
+    light: bool = False,
 ) -> Page[BackOrder]:
-    query = BackOrder.all()
+    """A page of back orders; ``with_orders`` reads their orders in the same statement
+    (``Page.orders``); ``light`` gives read-only rows (``prepared.light_class``)."""
+    base = BackOrder.all()
+    where: list[str] = []
+    params: list[object] = []
     if not actor.is_staff:
         customer_id = actor.subject if customer_id in (None, actor.subject) else "\x00none"
     if customer_id is not None:
-        query = query.filter(customer_id=customer_id)
+        base = base.filter(customer_id=customer_id)
+        where.append('b."customer_id" = {}')
+        params.append(customer_id)
     if sku is not None:
-        query = query.filter(product__sku=sku)
+        base = base.filter(product__sku=sku)
+        where.append('b."product_id" IN (SELECT "id" FROM "product" WHERE "sku" = {})')
+        params.append(sku)
     if statuses:
-        query = query.filter(status__in=list(statuses))
-    base = query
+        base = base.filter(status__in=list(statuses))
+        where.append(f'b."status" IN ({", ".join("{}" for _ in statuses)})')
+        params.extend(Status(s).value for s in statuses)
+    key: Callable[[BackOrder], object]
     if sort is BackOrderSort.QUEUE:
-        query = query.filter(queue_position__isnull=False).order_by("product_id", "queue_position")
+        base = base.filter(queue_position__isnull=False)
+        where.append('b."queue_position" IS NOT NULL')
         if after is not None:
             product_id, _, position = decode_cursor(after).partition(":")
-            query = query.filter(product_id__gte=_int(product_id)).exclude(
-                product_id=_int(product_id), queue_position__lte=_int(position)
-            )
-        rows = await query.limit(first + 1)
-        return _page(rows, first, lambda b: f"{b.product_id}:{b.queue_position}",
-                     after is not None, base.filter(queue_position__isnull=False))
-    query = query.order_by("id")
-    if after is not None:
-        query = query.filter(id__gt=_int(decode_cursor(after)))
-    rows = await query.limit(first + 1)
-    return _page(rows, first, lambda b: b.id, after is not None, base)
+            where.append('(b."product_id" > {} OR (b."product_id" = {}'
+                         ' AND b."queue_position" > {}))')
+            params.extend([_int(product_id), _int(product_id), _int(position)])
+        order = 'b."product_id", b."queue_position"'
+        key = _queue_key
+    else:
+        if after is not None:
+            where.append('b."id" > {}')
+            params.append(_int(decode_cursor(after)))
+        order = 'b."id"'
+        key = _id_key
+    rows, orders = await _select_back_orders(where, order, first + 1, params, with_orders,
+                                             light)
+    page = _page(rows, first, key, after is not None, base)
+    page.orders = orders
+    return page
+
+
+def _queue_key(row: BackOrder) -> str:
+    return f"{row.product_id}:{row.queue_position}"
+
+
+def _id_key(row: BackOrder) -> int:
+    return row.id
+
+
+async def _select_back_orders(where: list[str], order: str, limit: int, params: list[object],
+                              with_orders: bool, light: bool
+                              ) -> tuple[list[BackOrder], dict[int, Order]]:
+    db = BackOrder._meta.db
+    dialect = db.capabilities.dialect
+    sql = _back_order_sql(dialect, " AND ".join(where), order, with_orders)
+    _, rows = await db.execute_query(sql, [*params, limit])
+    make = prepared.row_maker(BackOrder, dialect, light)
+    back_orders = [make(row, 0) for row in rows]
+    orders: dict[int, Order] = {}
+    if with_orders:
+        make_order = prepared.row_maker(Order, dialect, light)
+        at = len(prepared.columns(BackOrder))
+        for row in rows:
+            found = make_order(row, at)
+            orders[found.id] = found
+    return back_orders, orders
+
+
+@lru_cache(maxsize=256)
+def _back_order_sql(dialect: str, where: str, order: str, with_orders: bool) -> str:
+    select = prepared.select_list(BackOrder, "b")
+    join = ""
+    if with_orders:
+        select += ", " + prepared.select_list(Order, "o")
+        join = ' JOIN "customer_order" o ON o."id" = b."order_id"'
+    clause = f"WHERE {where} " if where else ""
+    return prepared.markers(
+        dialect, f'SELECT {select} FROM "back_order" b{join} {clause}ORDER BY {order} LIMIT {{}}')
 
 
 async def get_order(actor: Actor | None, order_id: int) -> Order | None:

@@ -80,3 +80,31 @@ def test_the_header_must_say_bearer() -> None:
 def test_production_refuses_the_development_secret() -> None:
     with pytest.raises(ValueError, match="development secret"):
         Settings(environment="production", jwt_secret=DEV_SECRET)
+
+
+def test_a_remembered_token_is_still_checked_against_the_key_and_its_expiry() -> None:
+    import time
+
+    token = mint(SETTINGS, "alice", Role.CUSTOMER, timedelta(seconds=1))
+    assert verify(token, SETTINGS) == Actor("alice", Role.CUSTOMER)
+    assert verify(token, SETTINGS) == Actor("alice", Role.CUSTOMER)  # remembered
+    other = Settings(jwt_secret="another-secret-of-at-least-32-chars")
+    with pytest.raises(InvalidToken, match="Signature"):
+        verify(token, other)
+    audience = Settings(jwt_secret=SETTINGS.jwt_secret, jwt_audience="shop")
+    with pytest.raises(InvalidToken):
+        verify(token, audience)
+    time.sleep(2.1)
+    with pytest.raises(InvalidToken, match="expired"):
+        verify(token, SETTINGS)
+
+
+def test_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.auth
+
+    monkeypatch.setattr(api.auth, "VERIFIED_MAX", 3)
+    monkeypatch.setattr(api.auth, "_verified", {})
+    for n in range(5):
+        token = mint(SETTINGS, f"c{n}", Role.CUSTOMER, timedelta(minutes=5))
+        assert verify(token, SETTINGS).subject == f"c{n}"
+    assert len(api.auth._verified) == 3
