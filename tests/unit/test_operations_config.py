@@ -7,7 +7,10 @@ import os
 import subprocess
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from api import logs
 from api.logs import redact
 from tests.e2e.server import backorders_command
 
@@ -57,3 +60,17 @@ def test_logs_hide_tokens_and_mask_addresses() -> None:
     assert "abc.def.ghi" not in cleaned and "eyJ" not in cleaned
     assert "alice@example.com" not in cleaned and "a***@example.com" in cleaned
     assert "4155550100" not in cleaned and "0100" in cleaned
+
+
+def _every_pattern(text: str) -> str:
+    text = logs.BEARER.sub("Bearer [redacted]", text)
+    text = logs.JWT.sub("[token]", text)
+    text = logs.EMAIL.sub(r"\1***@\2", text)
+    return logs.PHONE.sub(r"+***\1", text)
+
+
+@given(st.lists(st.sampled_from(["Bearer ", "bEaReR\t", "eyJ", "hbGc", ".", "-", "@", "+",
+                                 "4915", "1234", "a", "x.y", " ", "é", "\n"])
+                | st.text(max_size=5), max_size=20).map("".join))
+def test_the_quick_check_never_skips_what_a_pattern_would_change(text: str) -> None:
+    assert redact(text) == _every_pattern(text)
