@@ -8,7 +8,7 @@ from typing import Any
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.graphql.subscriptions import OVERFLOW_CLOSE_CODE
-from api.graphql.view import SocketLoaders
+from api.graphql.view import LazyLoaders
 from api.realtime.hub import Hub
 from api.settings import Settings
 from tests.integration import steps
@@ -36,7 +36,7 @@ async def test_queries_on_a_socket_context_load_what_they_need(gql: Run) -> None
     order_id = placed["order"]["id"]
     settings = Settings()
     on_socket = await schema.execute(ORDER, {"id": order_id},
-                                     Context(ALICE, settings, loaders=SocketLoaders()))
+                                     Context(ALICE, settings, loaders=LazyLoaders()))
     over_http = await schema.execute(ORDER, {"id": order_id}, Context(ALICE, settings))
     assert on_socket.errors is None, on_socket.errors
     assert on_socket.data == over_http.data
@@ -48,7 +48,7 @@ async def test_queries_on_a_socket_context_load_what_they_need(gql: Run) -> None
 async def _overflow(query: str) -> tuple[Any, Any, ClosingSocket]:
     hub = Hub(queue_size=8)
     socket = ClosingSocket()
-    context = Context(STAFF, Settings(), loaders=SocketLoaders(), hub=hub, websocket=socket)
+    context = Context(STAFF, Settings(), loaders=LazyLoaders(), hub=hub, websocket=socket)
     stream = await schema.stream(query, None, context)
     first = await anext(stream)
     for _ in range(9):  # one more than fits, while nobody reads

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from api.graphql.loaders import Loaders
-from api.graphql.view import SocketLoaders
+from api.graphql.view import LazyLoaders
 from api.realtime.hub import RESYNC, Hub, Overflow, Subscription
 from api.server import LeanWebSocketProtocol, ReceiveQueue, websocket_protocol
 from api.settings import Settings
@@ -124,19 +124,19 @@ def test_the_default_implementation_gets_the_lean_protocol() -> None:
 # A websocket connection's loaders: made when first used.
 
 def test_socket_loaders_are_made_on_first_use_and_kept() -> None:
-    loaders = SocketLoaders()
+    loaders = LazyLoaders()
     assert isinstance(loaders, Loaders)
     assert "product" not in vars(loaders)
     first = loaders.product
     assert loaders.product is first
     assert loaders.known_products == {} and loaders.known_products is loaders.known_products
-    assert SocketLoaders().product is not first  # never shared between connections
+    assert LazyLoaders().product is not first  # never shared between connections
     with pytest.raises(AttributeError):
         loaders.nothing_of_the_kind  # noqa: B018
 
 
 def test_socket_loaders_cost_little_until_used() -> None:
-    assert _bytes_each(SocketLoaders) < 200
+    assert _bytes_each(LazyLoaders) < 200
     assert _bytes_each(Loaders) > 2000  # ten DataLoaders
 
 
