@@ -44,8 +44,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     schema = build_schema(settings)
     graphql = GraphQLView(schema, settings, hub=hub,
                           after_mutation=after_mutation, limiter=limits)
-    http_graphql = FastQueries(graphql, schema.query_plan, settings) if (
-        settings.fast_queries) else graphql
+    http_graphql = FastQueries(graphql, schema.query_plan, settings, limits,
+                               after_mutation) if settings.fast_queries else graphql
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

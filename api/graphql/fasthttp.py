@@ -23,10 +23,13 @@ GRAPHQL_RESPONSE_TYPE = f"{GRAPHQL_RESPONSE}; charset=utf-8".encode()
 
 class FastQueries:
     def __init__(self, view: ASGIApp, plan: Callable[[str, str | None], QueryPlan | None],
-                 settings: Settings) -> None:
+                 settings: Settings, limiter: Any = None,
+                 after_mutation: Callable[[], None] | None = None) -> None:
         self.view = view
         self.plan = plan
         self.settings = settings
+        self.limiter = limiter
+        self.after_mutation = after_mutation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -45,8 +48,11 @@ class FastQueries:
             return
         start = time.perf_counter()
         state = scope.setdefault("state", {})
+        client = scope.get("client")
         request = Request(state.get("actor"), self.settings.max_page_size,
-                          self.settings.currency)
+                          self.settings.currency, limiter=self.limiter,
+                          address=client[0] if client else "unknown", state=state,
+                          after_mutation=self.after_mutation)
         try:
             data = await plan.run(variables, request)
         except Exception:  # the executor answers it, errors and all

@@ -4,11 +4,15 @@ Strawberry's executor costs about 10 µs per field it resolves: a ``product(sku)
 spends most of its time there, and a page of 100 back orders with their product and order
 (about 2,500 fields) spends 25 ms. Most clients send a handful of fixed documents, so a
 document is looked at once, per distinct text: if it is valid (the schema's own rules and
-limits) and *plain* (one root field we know, no fragments, no directives, only fields whose
-value comes straight from the rows), it is compiled into a Python function that turns rows
-into the response, the way the executor would. Anything else, and any error at all while
-answering (a missing token, a bad argument), goes to the executor, which gives the typed
-error: this path only ever answers successes.
+limits) and *plain* (one root field we know, no named fragments, no directives, only fields
+whose value comes straight from the rows), it is compiled into a Python function that turns
+rows into the response, the way the executor would. Anything else goes to the executor.
+
+This path only ever answers successes. Any error at all (a missing token, a bad argument,
+an out-of-stock order) is left to the executor, which runs the operation again and gives
+the typed error: a query has no effects, and a failed ``placeOrder`` changed nothing (it
+rolls back; one that committed replays by its idempotency key). The rate limiter is told
+that the request was counted already.
 
 The field tables here describe the same fields as ``types.py`` (a test compares every
 field both ways): a change to one is a change to the other.
@@ -16,6 +20,7 @@ field both ways): a change to one is a change to the other.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +29,10 @@ from typing import Any
 from graphql import (
     FieldNode,
     GraphQLError,
+    GraphQLInterfaceType,
     GraphQLSchema,
+    GraphQLUnionType,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -36,7 +44,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 
 from api.domain.identity import Actor, require_actor
 from api.graphql.loaders import products_by_id
-from api.services import reads
+from api.services import ordering, reads
 from api.services.clock import utcnow
 from api.store.models import Order, Product
 
@@ -160,6 +168,11 @@ def connection(name: str, node: Mapping[str, Leaf | Nested]) -> dict[str, Leaf |
 
 
 BACK_ORDER_CONNECTION = connection("BackOrder", BACK_ORDER)
+PLACE_ORDER_PAYLOAD: Fields = {
+    "__typename": typename("PlaceOrderPayload"),
+    "replayed": Leaf("r.replayed"),
+    "order": Nested("r.order", ORDER),
+}
 
 
 class NotPlain(Exception):
@@ -182,7 +195,8 @@ HELPERS = {"_iso": _iso, "_availability": _availability, "str": str, "zip": zip}
 class _Writer:
     """Writes one function per selection set, each returning a dict display."""
 
-    def __init__(self, allowed_needs: frozenset[str]) -> None:
+    def __init__(self, schema: GraphQLSchema, allowed_needs: frozenset[str]) -> None:
+        self.schema = schema
         self.allowed = allowed_needs
         self.lines: list[str] = []
         self.needs: set[str] = set()
@@ -193,36 +207,57 @@ class _Writer:
         if selection is None:
             raise NotPlain
         items: list[str] = []
-        seen: set[str] = set()
+        self._items(selection, fields, items, set())
+        name = f"_f{self.count}"
+        self.count += 1
+        self.lines.append(f"def {name}(r, env):\n    return {{{', '.join(items)}}}\n")
+        return name
+
+    def _items(self, selection: SelectionSetNode, fields: Mapping[str, Leaf | Nested],
+               items: list[str], seen: set[str]) -> None:
         for node in selection.selections:
+            if isinstance(node, InlineFragmentNode) and not node.directives:
+                if self._applies(node, fields):
+                    self._items(node.selection_set, fields, items, seen)
+                continue
             if not isinstance(node, FieldNode) or node.directives or node.arguments:
                 raise NotPlain
             key = node.alias.value if node.alias else node.name.value
             if key in seen:  # merged selections are the executor's business
                 raise NotPlain
             seen.add(key)
-            spec = fields.get(node.name.value)
-            if isinstance(spec, Leaf) and node.selection_set is None:
-                items.append(f"{key!r}: {spec.expr}")
-            elif isinstance(spec, Nested) and node.selection_set is not None:
-                if spec.needs is not None:
-                    if spec.needs not in self.allowed:
-                        raise NotPlain
-                    self.needs.add(spec.needs)
-                inner = self.function(node.selection_set, spec.fields)
-                if spec.many:
-                    value = f"[{inner}(x, env) for x in {spec.expr}]"
-                elif spec.nullable:
-                    value = f"(None if (x := {spec.expr}) is None else {inner}(x, env))"
-                else:
-                    value = f"{inner}({spec.expr}, env)"
-                items.append(f"{key!r}: {value}")
-            else:
+            items.append(f"{key!r}: {self._value(node, fields.get(node.name.value))}")
+
+    def _applies(self, node: InlineFragmentNode, fields: Mapping[str, Leaf | Nested]) -> bool:
+        """Whether a fragment applies to the type these fields describe. Validation has
+        made sure it could apply to some possible type: one that does not apply to this
+        one (``... on OutOfStockError`` beside a payload) selects nothing here."""
+        if node.type_condition is None:
+            return True
+        own = self.schema.get_type(_type_name(fields))
+        condition = self.schema.get_type(node.type_condition.name.value)
+        if own is None or condition is None:
+            raise NotPlain
+        if condition is own:
+            return True
+        return isinstance(condition, GraphQLInterfaceType | GraphQLUnionType) and (
+            self.schema.is_sub_type(condition, own))
+
+    def _value(self, node: FieldNode, spec: Leaf | Nested | None) -> str:
+        if isinstance(spec, Leaf) and node.selection_set is None:
+            return spec.expr
+        if not isinstance(spec, Nested) or node.selection_set is None:
+            raise NotPlain
+        if spec.needs is not None:
+            if spec.needs not in self.allowed:
                 raise NotPlain
-        name = f"_f{self.count}"
-        self.count += 1
-        self.lines.append(f"def {name}(r, env):\n    return {{{', '.join(items)}}}\n")
-        return name
+            self.needs.add(spec.needs)
+        inner = self.function(node.selection_set, spec.fields)
+        if spec.many:
+            return f"[{inner}(x, env) for x in {spec.expr}]"
+        if spec.nullable:
+            return f"(None if (x := {spec.expr}) is None else {inner}(x, env))"
+        return f"{inner}({spec.expr}, env)"
 
     def build(self, name: str) -> Callable[[Any, Any], dict[str, Any]]:
         namespace: dict[str, Any] = dict(HELPERS)
@@ -230,7 +265,15 @@ class _Writer:
         return namespace[name]  # type: ignore[no-any-return]
 
 
-def projection(selection: SelectionSetNode | None, fields: Mapping[str, Leaf | Nested],
+def _type_name(fields: Mapping[str, Leaf | Nested]) -> str:
+    """The GraphQL type a field table describes (its ``__typename``)."""
+    spec = fields["__typename"]
+    assert isinstance(spec, Leaf)
+    return str(ast.literal_eval(spec.expr))
+
+
+def projection(schema: GraphQLSchema, selection: SelectionSetNode | None,
+               fields: Mapping[str, Leaf | Nested],
                allowed_needs: frozenset[str] = frozenset()
                ) -> tuple[Callable[[Any, Any], dict[str, Any]], frozenset[str]]:
     """A function of (row, env) giving the response for ``selection``; raises NotPlain.
@@ -238,9 +281,13 @@ def projection(selection: SelectionSetNode | None, fields: Mapping[str, Leaf | N
     Keys are GraphQL names (``[_A-Za-z][_0-9A-Za-z]*``), written with ``repr``; every
     expression comes from the tables above, never from the document.
     """
-    writer = _Writer(allowed_needs)
+    writer = _Writer(schema, allowed_needs)
     name = writer.function(selection, fields)
     return writer.build(name), frozenset(writer.needs)
+
+
+ORDER_RATE_COUNTED = "order_rate_counted"
+"""Request state: this request's placeOrder was counted by the rate limiter already."""
 
 
 @dataclass(frozen=True)
@@ -248,6 +295,11 @@ class Request:
     actor: Actor | None
     max_page_size: int
     currency: str
+    limiter: Any = None
+    address: str = "unknown"
+    state: dict[str, Any] | None = None
+    """The HTTP request's state (scope["state"])."""
+    after_mutation: Callable[[], None] | None = None
 
 
 async def _product(arguments: dict[str, Any], request: Request, env: Env) -> Any:
@@ -268,6 +320,24 @@ async def _back_orders(arguments: dict[str, Any], request: Request, env: Env) ->
     return page
 
 
+async def _place_order(arguments: dict[str, Any], request: Request, env: Env) -> Any:
+    """As ``Mutation.place_order``. If it fails, the executor runs it again and words the
+    error; the rate limiter is told not to count the same request twice."""
+    given = arguments["input"]
+    if request.limiter is not None and request.actor is not None:
+        await request.limiter.check_order(request.actor.subject, request.address)
+        if request.state is not None:
+            request.state[ORDER_RATE_COUNTED] = True
+    return await ordering.place_order(
+        request.actor,
+        [ordering.LineRequest(line["sku"], line["quantity"]) for line in given["lines"]],
+        given["idempotencyKey"],
+        request.currency,
+        customer_id=given["customerId"],
+        priority=given["priority"],
+    )
+
+
 @dataclass(frozen=True)
 class Root:
     load: Callable[[dict[str, Any], Request, Env], Any]
@@ -277,9 +347,12 @@ class Root:
 
 
 ROOTS = {
-    "product": Root(_product, PRODUCT, nullable=True),
-    "backOrders": Root(_back_orders, BACK_ORDER_CONNECTION, nullable=False,
-                       needs=frozenset({"products", "orders"})),
+    (OperationType.QUERY, "product"): Root(_product, PRODUCT, nullable=True),
+    (OperationType.QUERY, "backOrders"): Root(
+        _back_orders, BACK_ORDER_CONNECTION, nullable=False,
+        needs=frozenset({"products", "orders"})),
+    (OperationType.MUTATION, "placeOrder"): Root(
+        _place_order, PLACE_ORDER_PAYLOAD, nullable=False),
 }
 
 
@@ -293,6 +366,7 @@ class QueryPlan:
     needs: frozenset[str]
     nullable: bool
     label: str
+    mutation: bool = False
 
     async def run(self, variables: dict[str, Any] | None, request: Request) -> dict[str, Any]:
         """The response's ``data``; raises on anything the executor should answer."""
@@ -300,10 +374,14 @@ class QueryPlan:
                                      variables or {})
         if isinstance(values, list):  # bad variables: the executor words the error
             raise NotPlain
-        definition = self.schema.query_type.fields[self.root.name.value]  # type: ignore[union-attr]
-        arguments = get_argument_values(definition, self.root, values)
+        root_type = (self.schema.mutation_type if self.mutation else self.schema.query_type)
+        assert root_type is not None
+        arguments = get_argument_values(root_type.fields[self.root.name.value], self.root,
+                                        values)
         env = Env(request.currency, self.needs)
         row = await self.load(arguments, request, env)
+        if self.mutation and request.after_mutation is not None:
+            request.after_mutation()
         key = self.root.alias.value if self.root.alias else self.root.name.value
         if row is None:
             if not self.nullable:
@@ -326,7 +404,7 @@ def query_planner(schema: GraphQLSchema, rules: tuple[Any, ...], max_tokens: int
             return None
         [operation] = document.definitions
         if (not isinstance(operation, OperationDefinitionNode)
-                or operation.operation is not OperationType.QUERY
+                or operation.operation not in (OperationType.QUERY, OperationType.MUTATION)
                 or operation.directives
                 or (operation_name is not None and (
                     operation.name is None or operation.name.value != operation_name))
@@ -335,14 +413,15 @@ def query_planner(schema: GraphQLSchema, rules: tuple[Any, ...], max_tokens: int
         [root] = operation.selection_set.selections
         if not isinstance(root, FieldNode) or root.directives:
             return None
-        spec = ROOTS.get(root.name.value)
+        spec = ROOTS.get((operation.operation, root.name.value))
         if spec is None:
             return None
         try:
-            project, needs = projection(root.selection_set, spec.fields, spec.needs)
+            project, needs = projection(schema, root.selection_set, spec.fields, spec.needs)
         except NotPlain:
             return None
+        kind = operation.operation.value
         return QueryPlan(schema, operation, root, spec.load, project, needs, spec.nullable,
-                         f"query:{root.name.value}")
+                         f"{kind}:{root.name.value}", operation.operation is OperationType.MUTATION)
 
     return plan

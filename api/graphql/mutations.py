@@ -24,6 +24,7 @@ from api.graphql.errors import (
     OutOfStockError,
     RateLimitedError,
 )
+from api.graphql.fastquery import ORDER_RATE_COUNTED
 from api.graphql.preferences import (
     NotificationPreferences,
     NotificationPreferencesInput,
@@ -146,6 +147,8 @@ async def _rate_limit_order(info: Info) -> None:
     limiter, actor = info.context.limiter, info.context.actor
     if limiter is None or actor is None:
         return
+    if getattr(info.context.request_state, ORDER_RATE_COUNTED, False):
+        return  # a query plan counted this request, then left its error to us
     try:
         await limiter.check_order(actor.subject, info.context.address)
     except RateLimited as exc:

@@ -108,6 +108,7 @@ async def _insert_order(customer: str, key: str, digest: str, requested: list[Li
         currency=currency,
         amount_charged=sum(
             (products[line.sku].price * line.quantity for line in requested), Decimal(0)),
+        amount_refunded=NO_MONEY,
         placed_at=now,
     )
     await statements.insert_returning_ids([order], "customer_id")
@@ -160,6 +161,10 @@ async def _place_lines(
     return at_tail
 
 
+NO_MONEY = Decimal("0.00")
+"""As the database gives it back (two places), so a new order reads as a stored one."""
+
+
 def _order_line(order: Order, product: Product, quantity: int, plan: LinePlan) -> OrderLine:
     return OrderLine(
         order_id=order.id,
@@ -183,6 +188,7 @@ def _back_order(order: Order, line: OrderLine, priority: int, now: datetime) -> 
         priority=priority,
         placed_at=now,
         unit_price=line.unit_price,
+        refunded_amount=NO_MONEY,
         estimated_ship_date=now.date(),
         promised_date=now.date(),
     )

@@ -82,3 +82,42 @@ async def test_planned_queries_answer_as_the_executor(pg_database: str, tmp_path
     assert counted[("query:backOrders", "ok")] == 3
     assert counted[("query:backOrders", "error")] == 1
     assert "query:backOrders" in fast.log()
+
+
+PLACE = ('mutation($k: String!, $sku: String!) { placeOrder(input: {lines: [{sku: $sku, '
+         'quantity: 1}], idempotencyKey: $k}) { __typename ... on PlaceOrderPayload { '
+         'replayed order { id } } ... on Error { code } } }')
+
+
+async def test_a_planned_order_is_rate_limited_once_per_request(pg_database: str,
+                                                                tmp_path: Path) -> None:
+    server = ServerProcess(pg_database, tmp_path / "server.log",
+                           BACKORDERS_RATE_LIMIT_ORDERS="3/minute")
+    try:
+        staff, alice = server.token("staff", Role.STAFF), server.token("alice")
+        auth = {"Authorization": f"Bearer {alice}"}
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            await graphql(client, ADD, staff, i={"sku": "KB", "name": "Keyboard",
+                                                  "price": "49.50"})
+            await graphql(client, ADD, staff, i={"sku": "LAMP", "name": "Lamp",
+                                                  "price": "20.00",
+                                                  "policy": {"allowBackorders": False}})
+
+            async def place(key: str, sku: str) -> httpx.Response:
+                return await client.post("/graphql", headers=auth, json={
+                    "query": PLACE, "variables": {"k": key, "sku": sku}})
+
+            failed = await place("r-1", "LAMP")  # planned, fails, the executor words it
+            assert failed.json()["data"]["placeOrder"] == {
+                "__typename": "OutOfStockError", "code": "OUT_OF_STOCK"}
+            for key in ("r-2", "r-3"):
+                placed = (await place(key, "KB")).json()["data"]["placeOrder"]
+                assert placed["__typename"] == "PlaceOrderPayload", placed
+                assert placed["replayed"] is False
+            limited = await place("r-4", "KB")
+            assert limited.status_code == 429
+            assert limited.json()["data"]["placeOrder"]["code"] == "RATE_LIMITED"
+            page = await graphql(client, "{ backOrders { edges { node { id } } } }", alice)
+            assert len(page["backOrders"]["edges"]) == 2  # nothing placed twice
+    finally:
+        server.stop()

@@ -142,3 +142,57 @@ async def test_a_page_costs_the_same_statements_whatever_its_size(gql: Run) -> N
         assert len(data["backOrders"]["edges"]) == size
         counts.append(len(counter.queries))
     assert counts[0] == counts[1] == 2  # the page with its orders, then its products
+
+
+PLACE = ('mutation($k: String!, $sku: String!) { placeOrder(input: {lines: [{sku: $sku, '
+         'quantity: 1}], idempotencyKey: $k}) { __typename ... on PlaceOrderPayload { '
+         'replayed order { __typename id idempotencyKey placedAt customer { id } '
+         'amountCharged { amount currency } amountRefunded { amount currency } } } '
+         '... on Error { code message } ... on OutOfStockError { sku } } }')
+
+
+async def test_a_planned_order_answers_what_the_executor_answers(gql: Run) -> None:
+    await _catalogue(gql)
+    settings = Settings()
+    plan = schema.query_plan(PLACE, None)
+    assert plan is not None and plan.mutation
+    woken: list[bool] = []
+    state: dict[str, Any] = {}
+    request = Request(ALICE, settings.max_page_size, settings.currency, state=state,
+                      after_mutation=lambda: woken.append(True))
+    first = await plan.run({"k": "plan-1", "sku": "KB"}, request)
+    assert woken == [True]
+    slow = await schema.execute(PLACE, variable_values={"k": "plan-1", "sku": "KB"},
+                                context_value=Context(ALICE, settings))
+    assert slow.errors is None and slow.data is not None
+    assert first["placeOrder"]["replayed"] is False
+    assert slow.data["placeOrder"]["replayed"] is True  # the same order, by its key
+    assert {**first["placeOrder"], "replayed": True} == slow.data["placeOrder"]
+    again = await plan.run({"k": "plan-1", "sku": "KB"}, request)
+    assert again == slow.data
+
+
+async def test_a_failed_order_is_left_to_the_executor_and_changes_nothing(gql: Run) -> None:
+    await _catalogue(gql)
+    await gql('mutation { updateBackorderPolicy(sku: "MUG", input: {allowBackorders: false})'
+              ' { __typename } }', STAFF)
+    plan = schema.query_plan(PLACE, None)
+    assert plan is not None
+    settings = Settings()
+    before = await gql('{ product(sku: "MUG") { stock { onHand allocated backordered } } }')
+    with pytest.raises(Exception, match="MUG"):
+        await plan.run({"k": "plan-2", "sku": "MUG"},
+                       Request(ALICE, settings.max_page_size, settings.currency))
+    assert await gql('{ product(sku: "MUG") { stock { onHand allocated backordered } } }'
+                     ) == before
+
+
+@pytest.mark.parametrize("selection", [
+    "{ ... on PlaceOrderPayload { order { backOrders { id } } } }",
+    "{ ... on PlaceOrderPayload { order { lines { id } } } }",
+    "{ ...F } } fragment F on PlaceOrderPayload { replayed",
+])
+def test_other_order_selections_go_to_the_executor(selection: str) -> None:
+    query = ('mutation { placeOrder(input: {lines: [{sku: "KB", quantity: 1}], '
+             f'idempotencyKey: "k"}}) {selection} }}')
+    assert schema.query_plan(query, None) is None
