@@ -57,12 +57,24 @@ def customer_events(history: list[tuple[BackOrder, str, dict[str, Any]]]) -> lis
 
 async def preferences(customers: list[str]) -> Preferences:
     """The preferences of ``customers`` who have not opted out."""
-    found = {
-        p.customer_id: p
-        for part in chunked(sorted(set(customers)))
-        for p in await NotificationPreferences.filter(customer_id__in=part, opted_out=False)
-    }
+    wanted = sorted(set(customers))
+    if statements.is_postgres(statements.connection()):
+        rows = await statements.fetch(PREFERENCES_OF_MANY, [wanted])
+        found = {row["customer_id"]: NotificationPreferences._init_from_db(**row)
+                 for row in rows}
+    else:
+        found = {
+            p.customer_id: p
+            for part in chunked(wanted)
+            for p in await NotificationPreferences.filter(customer_id__in=part,
+                                                          opted_out=False)
+        }
     return {customer: found.get(customer) for customer in customers}
+
+
+PREFERENCES_OF_MANY = ('SELECT * FROM "notification_preferences"'
+                       ' WHERE "customer_id" = ANY($1::text[]) AND NOT "opted_out"')
+"""PostgreSQL: one array parameter for any number of customers."""
 
 
 async def preferences_of(customer: str) -> Preferences:
@@ -109,7 +121,8 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
             status=NotificationStatus.SUPPRESSED, last_error="superseded by a later change")
     pending = await _pending_date_messages(
         sorted({bo.id for bo, event, _ in wanted if event == "DATE_CHANGED"}))
-    rows, folded = [], []
+    rows: list[tuple[str, int, str, str, str, dict[str, Any]]] = []
+    folded: list[Notification] = []
     for back_order, event, detail in wanted:
         prefs = chosen[back_order.customer_id]
         if prefs.events and event not in prefs.events:
@@ -123,13 +136,16 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
             if earlier is not None:
                 folded.append(_fold(earlier, data))
                 continue
-            rows.append(Notification(
-                customer_id=back_order.customer_id, back_order_id=back_order.id, event=event,
-                channel=channel, address=address, data=data, due_at=now, created_at=now))
+            rows.append((back_order.customer_id, back_order.id, event, channel, address, data))
     if folded:
         await Notification.bulk_update(folded, fields=["data", "status", "last_error"],
                                        batch_size=500)
-    await statements.insert(rows)
+    await statements.insert_values(Notification, CUSTOMER_MESSAGE_FIELDS, rows,
+                                   {"due_at": now, "created_at": now})
+
+
+CUSTOMER_MESSAGE_FIELDS = ("customer_id", "back_order_id", "event", "channel", "address",
+                           "data")
 
 
 async def _pending_date_messages(back_order_ids: list[int]) -> dict[tuple[int, str],

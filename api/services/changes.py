@@ -16,6 +16,8 @@ PRODUCT_TOPIC = "product"
 PRODUCT_COLUMNS = [name for name in Product._meta.fields_db_projection
                    if name not in ("id", "created_at")]
 """What saving a product writes (all that a use case may change)."""
+HISTORY_FIELDS = ("back_order_id", "kind", "status", "version", "detail")
+OUTBOX_FIELDS = ("topic", "key", "payload")
 
 
 class Changes:
@@ -70,21 +72,15 @@ class Changes:
             await statements.update_rows(list(self._dirty.values()), fields)
         # A resync may have loaded its own copy of a row this change holds: use the newest.
         events = [(self.held(bo), kind, detail) for bo, kind, detail in self._events]
-        await statements.insert([
-            BackOrderEvent(
-                back_order_id=back_order.id,
-                kind=kind,
-                status=back_order.status,
-                version=back_order.version,
-                at=self.now,
-                detail=_jsonable(detail or _placed_detail(back_order)),
-            )
+        await statements.insert_values(BackOrderEvent, HISTORY_FIELDS, [
+            (back_order.id, kind, back_order.status, back_order.version,
+             _jsonable(detail or _placed_detail(back_order)))
             for back_order, kind, detail in events
-        ])
+        ], {"at": self.now})
         for product in self._products.values():
             product.version += 1
         await statements.update_rows(list(self._products.values()), PRODUCT_COLUMNS)
-        await statements.insert(self._outbox(events))
+        await statements.insert_values(OutboxEvent, OUTBOX_FIELDS, self._outbox(events))
         await notification_outbox.write(events, self._staff, self.now, self._preferences,
                                         self._products)
         allocated = sum(int(d.get("units", 0)) for _, kind, d in events
@@ -92,16 +88,11 @@ class Changes:
         if allocated:
             metrics.ALLOCATIONS.inc(allocated)
 
-    def _outbox(self, events: list[tuple[BackOrder, str, dict[str, Any]]]) -> list[OutboxEvent]:
+    def _outbox(self, events: list[tuple[BackOrder, str, dict[str, Any]]]
+                ) -> list[tuple[str, str, dict[str, Any]]]:
         touched = {bo.id: bo for bo, _, _ in events} | self._dirty
-        rows = [
-            OutboxEvent(topic=BACK_ORDER_TOPIC, key=str(bo.id), payload=snapshot(bo))
-            for bo in touched.values()
-        ]
-        rows += [
-            OutboxEvent(topic=PRODUCT_TOPIC, key=p.sku, payload=snapshot(p))
-            for p in self._products.values()
-        ]
+        rows = [(BACK_ORDER_TOPIC, str(bo.id), snapshot(bo)) for bo in touched.values()]
+        rows += [(PRODUCT_TOPIC, p.sku, snapshot(p)) for p in self._products.values()]
         return rows
 
 
