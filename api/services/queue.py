@@ -177,24 +177,27 @@ def _apply_grants(
     product: Product, queue: list[BackOrder], free: int, changes: Changes
 ) -> None:
     by_id = {bo.id: bo for bo in queue}
-    today = changes.now.date()
+    policy = product.policy
+    ship = allocated_ship_date(policy, changes.now.date())
+    granted = 0
     for grant in allocate(free, [bo.entry for bo in queue]):
         bo = by_id[grant.back_order_id]
         bo.allocated += grant.units
         status = status_for_allocation(bo.quantity, bo.allocated)
         if status is not bo.status:
             bo.status = transition(bo.status, status)
-        product.allocated += grant.units
-        product.waiting -= grant.units
+        granted += grant.units
         changes.touch(bo, "allocated", "status")
         changes.record(bo, bo.status.value, units=grant.units, allocated=bo.allocated)
         if bo.status is Status.ALLOCATED:
             bo.allocated_at = changes.now
             bo.queue_position = None
             bo.units_ahead = 0
-            _set_date(bo, allocated_ship_date(product.policy, today), True, changes)
-            _apply_delay(bo, product.policy, changes)
+            _set_date(bo, ship, True, changes)
+            _apply_delay(bo, policy, changes)
             changes.touch(bo, "allocated_at", "queue_position", "units_ahead")
+    product.allocated += granted
+    product.waiting -= granted
 
 
 def _apply_estimate(bo: BackOrder, estimate: Estimate, policy: Policy, changes: Changes) -> None:

@@ -31,7 +31,9 @@ _MONEY = {"unit_price", "refunded_amount", "price"}
 
 def snapshot(row: BackOrder | Product) -> dict[str, Any]:
     names = BACK_ORDER_FIELDS if isinstance(row, BackOrder) else PRODUCT_FIELDS
-    return {name: _plain(getattr(row, name)) for name in names}
+    plain = _PLAIN_TYPES
+    return {name: value if type(value := getattr(row, name)) in plain else _plain(value)
+            for name in names}
 
 
 def back_order_from(data: dict[str, Any]) -> BackOrder:
@@ -43,6 +45,10 @@ def back_order_from(data: dict[str, Any]) -> BackOrder:
 
 def product_from(data: dict[str, Any]) -> Product:
     return Product(**_typed(data, PRODUCT_FIELDS))
+
+
+_PLAIN_TYPES = frozenset({int, str, bool, float, type(None)})
+"""Types a snapshot holds as they are (checked first: most fields are of these)."""
 
 
 def _plain(value: Any) -> Any:
