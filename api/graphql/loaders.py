@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise.functions import Max
@@ -142,6 +143,31 @@ class Loaders:
         default_factory=lambda: DataLoader(load_fn=load_queue_tail_dates))
     queue_figures: DataLoader[int, QueueFigures] = field(
         default_factory=lambda: DataLoader(load_fn=load_queue_figures))
+
+
+_LOADER_FIELDS = {f.name: f for f in dataclasses.fields(Loaders)}
+
+
+class LazyLoaders(Loaders):
+    """Loaders, each made when first used. Subscription events render with fresh loaders of
+    their own, so an idle subscriber's connection would otherwise carry ten DataLoaders it
+    never touches (about 4 KiB); most HTTP operations touch one or two of them."""
+
+    def __init__(self) -> None:  # nothing yet: see __getattr__
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        spec = _LOADER_FIELDS.get(name)
+        if spec is None:
+            raise AttributeError(name)
+        if spec.default_factory is not dataclasses.MISSING:
+            value = spec.default_factory()
+        elif spec.default is not dataclasses.MISSING:
+            value = spec.default
+        else:  # pragma: no cover - every field has a default
+            raise AttributeError(name)
+        setattr(self, name, value)
+        return value
 
 
 async def prefetch_for(loaders: Loaders, back_orders: Sequence[BackOrder],

@@ -19,7 +19,7 @@ from api.domain.errors import DomainError, NotFound
 from api.domain.identity import require_actor, require_staff
 from api.domain.model import QUEUED_STATUSES
 from api.graphql.context import Context, Info
-from api.graphql.loaders import Loaders
+from api.graphql.loaders import LazyLoaders
 from api.graphql.types import BackOrder, Product
 from api.realtime.hub import Hub, Overflow, Resync
 from api.services import reads
@@ -154,7 +154,7 @@ async def queue_rows(context: Context, sku: str) -> AsyncIterator[models.BackOrd
 
 def _fresh(info: Info) -> None:
     """Each event renders with fresh loaders: a websocket's context lives for hours."""
-    info.context.loaders = Loaders()
+    info.context.loaders = LazyLoaders()
 
 
 @strawberry.type

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,7 @@ from api import metrics
 from api.auth import InvalidToken, bearer, verify
 from api.domain.identity import Actor
 from api.graphql.context import Context
-from api.graphql.loaders import Loaders
+from api.graphql.loaders import LazyLoaders
 from api.ratelimit import RateLimits
 from api.realtime.hub import Hub
 from api.settings import Settings
@@ -51,31 +50,6 @@ def _is_request_error(result: ExecutionResult) -> bool:
         return True
     return result.data is None and bool(result.errors) and all(
         not e.path for e in result.errors or [])
-
-
-_LOADER_FIELDS = {f.name: f for f in dataclasses.fields(Loaders)}
-
-
-class LazyLoaders(Loaders):
-    """Loaders, each made when first used. Subscription events render with fresh loaders of
-    their own, so an idle subscriber's connection would otherwise carry ten DataLoaders it
-    never touches (about 4 KiB); most HTTP operations touch one or two of them."""
-
-    def __init__(self) -> None:  # nothing yet: see __getattr__
-        pass
-
-    def __getattr__(self, name: str) -> Any:
-        spec = _LOADER_FIELDS.get(name)
-        if spec is None:
-            raise AttributeError(name)
-        if spec.default_factory is not dataclasses.MISSING:
-            value = spec.default_factory()
-        elif spec.default is not dataclasses.MISSING:
-            value = spec.default
-        else:  # pragma: no cover - every field has a default
-            raise AttributeError(name)
-        setattr(self, name, value)
-        return value
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):

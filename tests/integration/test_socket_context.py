@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from api.graphql.context import Context
+from api.graphql.loaders import LazyLoaders
 from api.graphql.schema import schema
 from api.graphql.subscriptions import OVERFLOW_CLOSE_CODE
-from api.graphql.view import LazyLoaders
 from api.realtime.hub import Hub
 from api.settings import Settings
 from tests.integration import steps

@@ -9,8 +9,7 @@ import tracemalloc
 import pytest
 from pydantic import ValidationError
 
-from api.graphql.loaders import Loaders
-from api.graphql.view import LazyLoaders
+from api.graphql.loaders import LazyLoaders, Loaders
 from api.realtime.hub import RESYNC, Hub, Overflow, Subscription
 from api.server import LeanWebSocketProtocol, ReceiveQueue, websocket_protocol
 from api.settings import Settings
