@@ -3,15 +3,15 @@
 Strawberry runs a subscription's selection through the whole executor for every event and
 every subscriber (about 0.2 ms each). Most live clients ask for a few scalar fields of the
 back order or product, so such a document is compiled once, per distinct query text, into
-a projection from row to response; each event then costs a dict comprehension. Anything
-else (fragments, directives, nested objects that need loading) takes the normal path.
+a projection from row to response (the field tables and compiler of ``fastquery.py``); each
+event then costs one call of it. Anything else (named fragments, directives, nested objects
+that need loading) takes the normal path.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,7 +22,6 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     OperationType,
-    SelectionSetNode,
     VariableNode,
     parse,
     validate,
@@ -30,83 +29,16 @@ from graphql import (
 from strawberry.types.execution import ExecutionResult
 
 from api.graphql.errors import _masked
+from api.graphql.fastquery import BACK_ORDER, PRODUCT, Env, Fields, NotPlain, projection
 from api.graphql.subscriptions import ROW_STREAMS
-from api.services.clock import utcnow
-from api.services.reads import product_availability
 
-Getter = Callable[[Any], Any]
 PYTHON_NAMES = {"sinceVersion": "since_version"}
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-BACK_ORDER: dict[str, Getter] = {
-    "__typename": lambda r: "BackOrder",
-    "id": lambda r: str(r.id),
-    "status": lambda r: r.status.value,
-    "quantity": lambda r: r.quantity,
-    "allocatedQuantity": lambda r: r.allocated,
-    "remainingQuantity": lambda r: r.quantity - r.allocated,
-    "queuePosition": lambda r: r.queue_position,
-    "unitsAhead": lambda r: r.units_ahead,
-    "estimatedShipDate": lambda r: _iso(r.estimated_ship_date),
-    "estimateIsScheduled": lambda r: r.estimate_scheduled,
-    "promisedDate": lambda r: _iso(r.promised_date),
-    "delayed": lambda r: r.delayed,
-    "priority": lambda r: r.priority,
-    "placedAt": lambda r: _iso(r.placed_at),
-    "trackingCode": lambda r: r.tracking_code,
-    "version": lambda r: r.version,
-}
-STOCK: dict[str, Getter] = {
-    "__typename": lambda r: "Stock",
-    "onHand": lambda r: r.on_hand,
-    "allocated": lambda r: r.allocated,
-    "available": lambda r: r.on_hand - r.allocated,
-    "backordered": lambda r: r.waiting,
-}
-PRODUCT: dict[str, Getter | dict[str, Getter]] = {
-    "__typename": lambda r: "Product",
-    "id": lambda r: str(r.id),
-    "sku": lambda r: r.sku,
-    "name": lambda r: r.name,
-    "digital": lambda r: r.digital,
-    "discontinued": lambda r: r.discontinued,
-    "version": lambda r: r.version,
-    "availability": lambda r: product_availability(r, utcnow().date()).value,
-    "stock": STOCK,
-}
-ROOT_TYPES: dict[str, dict[str, Any]] = {
+ROOT_TYPES: dict[str, Fields] = {
     "backOrderUpdated": BACK_ORDER,
     "myBackOrders": BACK_ORDER,
     "productStockChanged": PRODUCT,
     "backOrderQueue": BACK_ORDER,
 }
-
-
-class _NotPlain(Exception):
-    """The selection needs the executor."""
-
-
-def _projection(selection: SelectionSetNode | None,
-                fields: dict[str, Any]) -> Callable[[Any], dict[str, Any]]:
-    if selection is None:
-        raise _NotPlain
-    parts: list[tuple[str, Callable[[Any], Any]]] = []
-    for node in selection.selections:
-        if not isinstance(node, FieldNode) or node.directives or node.arguments:
-            raise _NotPlain
-        spec = fields.get(node.name.value)
-        key = node.alias.value if node.alias else node.name.value
-        if callable(spec) and node.selection_set is None:
-            parts.append((key, spec))
-        elif isinstance(spec, dict) and node.selection_set is not None:
-            parts.append((key, _projection(node.selection_set, spec)))
-        else:
-            raise _NotPlain
-    return lambda row: {key: get(row) for key, get in parts}
 
 
 @dataclass
@@ -115,15 +47,15 @@ class Plan:
     key: str
     arguments: tuple[tuple[str, Any], ...]
     defaults: dict[str, Any]
-    project: Callable[[Any], dict[str, Any]]
+    project: Callable[[Any, Env], dict[str, Any]]
     _last: tuple[Any, dict[str, Any]] | None = None
 
-    def render(self, row: Any) -> dict[str, Any]:
+    def render(self, row: Any, env: Env) -> dict[str, Any]:
         """Subscribers of one event share its row object: project it once for all of them."""
         last = self._last
         if last is not None and last[0] is row:
             return last[1]
-        data = {self.key: self.project(row)}
+        data = {self.key: self.project(row, env)}
         self._last = (row, data)
         return data
 
@@ -135,9 +67,10 @@ class Plan:
             if isinstance(value, VariableNode) else value
             for name, value in self.arguments
         }
+        env = Env(context.settings.currency)
         try:
             async for row in ROW_STREAMS[self.field](context, **kwargs):
-                yield ExecutionResult(data=self.render(row), errors=None)
+                yield ExecutionResult(data=self.render(row, env), errors=None)
         except GraphQLError as error:
             yield ExecutionResult(data=None, errors=[error])
         except Exception as exc:  # masked like the executor's unexpected errors
@@ -176,8 +109,8 @@ def compiler(schema: GraphQLSchema) -> Callable[[str | None, str | None], Plan |
         if name not in ROOT_TYPES:
             return None
         try:
-            project = _projection(root.selection_set, ROOT_TYPES[name])
-        except _NotPlain:
+            project, _ = projection(schema, root.selection_set, ROOT_TYPES[name])
+        except NotPlain:
             return None
         arguments = tuple(
             (arg.name.value, arg.value if isinstance(arg.value, VariableNode)

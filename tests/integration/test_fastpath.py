@@ -22,6 +22,10 @@ PLAIN = [
     "stock { onHand allocated available backordered } name digital discontinued id } }",
     "subscription($id: ID!) { backOrderUpdated(id: $id) { id version } }",
     'subscription { backOrderQueue(sku: "KB") { id queuePosition } }',
+    "subscription { myBackOrders { unitPrice { amount currency } refundedAmount { amount } "
+    "customer { id } ... on BackOrder { version } } }",
+    'subscription { productStockChanged(sku: "KB") { price { amount } policy { '
+    "allowBackorders backorderCap leadTimeDays releaseDate } } }",
 ]
 NOT_PLAIN = [
     "subscription { myBackOrders { id product { sku } } }",
