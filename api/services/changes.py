@@ -104,7 +104,12 @@ def _placed_detail(bo: BackOrder) -> dict[str, Any]:
     }
 
 
+_PLAIN = frozenset({int, str, bool, float, type(None)})
+
+
 def _jsonable(detail: dict[str, Any]) -> dict[str, Any]:
+    if all(type(value) in _PLAIN for value in detail.values()):
+        return detail
     out: dict[str, Any] = {}
     for key, value in detail.items():
         if hasattr(value, "isoformat"):

@@ -8,12 +8,12 @@ These helpers write SQL once per shape, with ``$1``-style parameters (turned int
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
+import orjson
 from tortoise import timezone
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
@@ -101,7 +101,7 @@ async def insert_values(model: type[Model], names: Sequence[str],
         model, tuple(names), tuple(shared))
     columns = list(zip(*rows, strict=True))
     values: list[Any] = [list(columns[i]) for i in plain]
-    values += [_JSON_DUMPS(columns[i]) for i in documents]
+    values += [_json_array(columns[i]) for i in documents]
     fields = model._meta.fields_map
     values += [fields[name].to_db_value(shared.get(name, default), model)
                for name, default in constant]
@@ -110,8 +110,9 @@ async def insert_values(model: type[Model], names: Sequence[str],
     await db.execute_query(sql, values)
 
 
-_JSON_DUMPS = json.JSONEncoder(separators=(",", ":")).encode
-"""Encodes a whole column of JSON values at once (PostgreSQL splits the array again)."""
+def _json_array(column: Sequence[Any]) -> str:
+    """A whole column of JSON values as one JSON array (PostgreSQL splits it again)."""
+    return orjson.dumps(column).decode()
 
 
 @cache
