@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cache
 
 from api.domain.allocation import allocate
 from api.domain.estimates import Estimate, allocated_ship_date, estimate_queue, is_delayed
@@ -48,11 +49,22 @@ async def scheduled_supply(product_id: int) -> list[Supply]:
 
 
 async def queued_back_orders(product_id: int) -> list[BackOrder]:
-    return (
-        await BackOrder.filter(product_id=product_id, status__in=list(QUEUED_STATUSES))
-        .order_by(*QUEUE_ORDER)
-        .select_for_update()
-    )
+    """The product's queue in queue order, locked (a long one is read on every restock)."""
+    if not statements.is_postgres(statements.connection()):
+        return (
+            await BackOrder.filter(product_id=product_id, status__in=list(QUEUED_STATUSES))
+            .order_by(*QUEUE_ORDER)
+            .select_for_update()
+        )
+    return await statements.fetch_models(BackOrder, _queued_sql(), [
+        product_id, *(s.value for s in QUEUED)])
+
+
+@cache
+def _queued_sql() -> str:
+    return (f"SELECT {statements.select_list(BackOrder)} FROM back_order"
+            " WHERE product_id = $1 AND status IN ($2, $3)"
+            " ORDER BY priority DESC, placed_at, id FOR UPDATE")
 
 
 async def resync_queue(product: Product, changes: Changes) -> None:

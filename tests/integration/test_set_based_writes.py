@@ -13,7 +13,7 @@ import pytest
 from tortoise.connection import get_connection
 
 from api.domain.identity import Actor, Role
-from api.services import catalog, ordering, restocks, statements
+from api.services import catalog, ordering, queue, restocks, statements
 from api.store.models import (
     BackOrder,
     BackOrderEvent,
@@ -110,3 +110,20 @@ async def test_a_restock_serving_more_back_orders_than_bind_parameters(db: str) 
                      " AND n.address = b.customer_id || '@example.com')"
                      " FROM notification n JOIN back_order b ON b.id = n.back_order_id"
                      " WHERE n.event = 'ALLOCATED'") == (LONG_QUEUE, LONG_QUEUE, LONG_QUEUE)
+
+
+async def test_the_queue_is_read_as_the_rows_tortoise_makes(db: str) -> None:
+    await catalog.create_product(STAFF, "KB", "Keyboard", Decimal("10.00"))
+    for n in range(3):
+        await ordering.place_order(Actor(f"c{n}", Role.CUSTOMER),
+                                   [ordering.LineRequest("KB", 2)], f"k{n}", "USD",
+                                   now=NOW + timedelta(seconds=n))
+    restock = await restocks.schedule_restock(STAFF, "KB", 9, NOW.date() + timedelta(days=3),
+                                              now=NOW)
+    await restocks.receive_restock(STAFF, restock.id, quantity=3, now=NOW)
+    product_id = (await BackOrder.first()).product_id  # type: ignore[union-attr]
+    read = await queue.queued_back_orders(product_id)
+    expected = await BackOrder.filter(product_id=product_id).order_by("-priority", "placed_at",
+                                                                     "id").offset(1)
+    assert [bo.status.value for bo in read] == ["PARTIALLY_ALLOCATED", "WAITING"]
+    assert [vars(bo) for bo in read] == [vars(bo) for bo in expected]
