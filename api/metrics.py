@@ -4,7 +4,7 @@ named by their root fields in the schema, never by anything a client or customer
 from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
-from tortoise.functions import Count
+from tortoise.functions import Count, Sum
 
 from api.domain.model import NotificationStatus, Status
 from api.services.clock import utcnow
@@ -45,8 +45,14 @@ async def render(subscriptions: int) -> bytes:
         "channel", "status", "n")
     for row in rows:
         NOTIFICATIONS.labels(row["channel"], str(row["status"])).set(row["n"])
-    BACKORDERED.set(sum(await Product.all().values_list("waiting", flat=True)))  # type: ignore[arg-type]
-    for status in (Status.WAITING, Status.PARTIALLY_ALLOCATED, Status.ALLOCATED):
-        OPEN_BACK_ORDERS.labels(status.value).set(
-            await BackOrder.filter(status=status).count())
+    [total] = await Product.annotate(total=Sum("waiting")).values("total")
+    BACKORDERED.set(total["total"] or 0)
+    open_statuses = (Status.WAITING, Status.PARTIALLY_ALLOCATED, Status.ALLOCATED)
+    counts = {
+        str(row["status"]): row["n"]
+        for row in await BackOrder.filter(status__in=open_statuses).annotate(n=Count("id"))
+        .group_by("status").values("status", "n")
+    }
+    for status in open_statuses:
+        OPEN_BACK_ORDERS.labels(status.value).set(counts.get(status.value, 0))
     return generate_latest()
