@@ -13,6 +13,7 @@ from api.domain.model import QUEUED_STATUSES, Policy, RestockStatus, Status, Sup
 from api.domain.status import status_for_allocation, transition
 from api.services import statements
 from api.services.changes import Changes
+from api.store import prepared
 from api.store.models import BackOrder, Product, Restock
 
 OPEN_RESTOCK = (RestockStatus.SCHEDULED, RestockStatus.PARTIALLY_RECEIVED)
@@ -62,7 +63,7 @@ async def queued_back_orders(product_id: int) -> list[BackOrder]:
 
 @cache
 def _queued_sql() -> str:
-    return (f"SELECT {statements.select_list(BackOrder)} FROM back_order"
+    return (f"SELECT {prepared.select_list(BackOrder)} FROM back_order"
             " WHERE product_id = $1 AND status IN ($2, $3)"
             " ORDER BY priority DESC, placed_at, id FOR UPDATE")
 

@@ -9,7 +9,7 @@ These helpers write SQL once per shape, with ``$1``-style parameters (turned int
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -19,6 +19,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 from tortoise.fields import DatetimeField, Field, JSONField
 from tortoise.models import Model
+
+from api.store import prepared
 
 M = TypeVar("M", bound=Model)
 
@@ -225,58 +227,13 @@ def _unnest_update_sql(model: type[Model], fields: tuple[str, ...]) -> str:
 
 
 async def fetch_models(model: type[M], sql: str, values: Sequence[Any] = ()) -> list[M]:
-    """Rows of ``SELECT <select_list(model)> ...`` as model instances.
-
-    On PostgreSQL each row becomes an instance through one function written for the
-    model: what Tortoise's ``_init_from_db`` does, without its keyword arguments and its
-    loop over the fields (most of the cost of reading thousands of rows). Elsewhere
-    Tortoise makes them.
-    """
+    """Rows of ``SELECT <prepared.select_list(model)> ...`` as model instances, made by
+    ``prepared.row_maker`` (what Tortoise's ``_init_from_db`` does, written out)."""
     db = connection()
-    if not is_postgres(db):
-        rows = await db.execute_query_dict(dialect_sql(sql, False), list(values))
-        return [model._init_from_db(**row) for row in rows]
-    _, records = await db.execute_query(sql, list(values))
-    meta = model._meta
-    make = _row_maker(model, *(tuple(key for key, _, _ in kind) for kind in (
-        meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields)))
-    return [make(record) for record in records]
-
-
-def select_list(model: type[Model]) -> str:
-    """Every column of ``model``, in the order ``fetch_models`` reads them."""
-    return ", ".join(f'"{column}"' for column in model._meta.fields_db_projection.values())
-
-
-@cache
-def _row_maker(model: type[M], native: tuple[str, ...], default: tuple[str, ...],
-               complex_: tuple[str, ...]) -> Callable[[Any], M]:
-    """``model._init_from_db(**row)`` as straight-line code over a row in ``select_list``
-    order. The arguments are the columns of the three kinds of field Tortoise made for the
-    current database: values as they come, the field type's constructor, or the field's
-    own conversion."""
-    meta = model._meta
-    at = {column: i for i, column in enumerate(meta.fields_db_projection.values())}
-    generated_pk = meta.db_pk_column in meta.generated_db_fields
-    namespace: dict[str, Any] = {"new": model.__new__, "cls": model, "put": object.__setattr__}
-    lines = ["def make(row):", "    o = new(cls)", "    put(o, '_partial', False)",
-             "    put(o, '_saved_in_db', True)",
-             f"    put(o, '_custom_generated_pk', {not generated_pk})",
-             "    put(o, '_await_when_save', {})"]
-    for key in native:
-        lines.append(f"    put(o, {meta.fields_db_projection_reverse[key]!r}, row[{at[key]}])")
-    for n, key in enumerate(default):
-        namespace[f"t{n}"] = meta.fields_map[meta.fields_db_projection_reverse[key]].field_type
-        lines.append(f"    v = row[{at[key]}]")
-        lines.append(f"    put(o, {meta.fields_db_projection_reverse[key]!r},"
-                     f" v if v is None else t{n}(v))")
-    for n, key in enumerate(complex_):
-        name = meta.fields_db_projection_reverse[key]
-        namespace[f"c{n}"] = meta.fields_map[name].to_python_value
-        lines.append(f"    put(o, {name!r}, c{n}(row[{at[key]}]))")
-    lines.append("    return o")
-    exec("\n".join(lines), namespace)  # field names of our own models only
-    return namespace["make"]  # type: ignore[no-any-return]
+    postgres = is_postgres(db)
+    _, records = await db.execute_query(dialect_sql(sql, postgres), list(values))
+    make = prepared.row_maker(model, str(db.capabilities.dialect))
+    return [make(record, 0) for record in records]
 
 
 @cache
