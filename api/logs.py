@@ -60,6 +60,12 @@ def configure(settings: Settings) -> None:
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
     else:
         handler.setFormatter(Readable("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    # What the logging HOWTO's "Optimization" section lists: no caller lookup (a walk up
+    # the stack), no thread or process names. None of them is in our lines.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
