@@ -59,13 +59,21 @@ class Sizes:
     queues: tuple[int, ...]
     fanout: tuple[int, ...]
     notify: int
+    rounds: int
+    """Figures 1-3 alternate ours and the baseline this many times; each keeps its best
+    (two cores shared with wrk and PostgreSQL: one run of either side can be 30% off)."""
 
 
 SIZES = {
-    "tiny": Sizes(1, 120, (200,), (5,), 5),
-    "quick": Sizes(5, 300, (2_000,), (100, 1_000), 200),
-    "full": Sizes(15, 1_000, (10_000, 100_000), (1_000, 5_000), 1_000),
+    "tiny": Sizes(1, 120, (200,), (5,), 5, 1),
+    "quick": Sizes(5, 300, (2_000,), (100, 1_000), 200, 3),
+    "full": Sizes(15, 1_000, (10_000, 100_000), (1_000, 5_000), 1_000, 3),
 }
+
+
+def best(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """The run with the highest throughput, and its p99."""
+    return max(runs)
 
 
 def baseline_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -143,11 +151,20 @@ async def http_figures(pg: PostgresServer, sizes: Sizes, workdir: Path) -> list[
     server = ServerProcess(url, workdir / "http.log", "--no-migrate")
     baseline, base_url = baseline_server(url)
     staff = server.token("bench", Role.STAFF)
+    runs: dict[str, list[tuple[float, float]]] = {
+        "ours_read": [], "base_read": [], "ours_page": [], "base_page": []}
     try:
-        ours_read, _ = run_wrk(f"{server.url}/graphql", 32, sizes.seconds, READ)
-        base_read, _ = run_wrk(f"{base_url}/product?sku=KB", 32, sizes.seconds)
-        ours_page, ours_p99 = run_wrk(f"{server.url}/graphql", 8, sizes.seconds, PAGE, staff)
-        base_page, base_p99 = run_wrk(f"{base_url}/page", 8, sizes.seconds)
+        for _ in range(sizes.rounds):
+            runs["ours_read"].append(
+                run_wrk(f"{server.url}/graphql", 32, sizes.seconds, READ))
+            runs["base_read"].append(run_wrk(f"{base_url}/product?sku=KB", 32, sizes.seconds))
+            runs["ours_page"].append(
+                run_wrk(f"{server.url}/graphql", 8, sizes.seconds, PAGE, staff))
+            runs["base_page"].append(run_wrk(f"{base_url}/page", 8, sizes.seconds))
+        ours_read, _ = best(runs["ours_read"])
+        base_read, _ = best(runs["base_read"])
+        ours_page, ours_p99 = best(runs["ours_page"])
+        base_page, base_p99 = best(runs["base_page"])
     finally:
         baseline.terminate()
         server.stop()
@@ -169,15 +186,19 @@ async def flash_sale(pg: PostgresServer, sizes: Sizes, workdir: Path) -> list[Ro
     url = pg.create_database("bench_flash")
     await migrate(url)
     await seed_catalogue(url, 0)
-    server = ServerProcess(url, workdir / "flash.log", "--no-migrate",
-                           )
+    server = ServerProcess(url, workdir / "flash.log", "--no-migrate")
+    ours_runs, base_runs = [], []
     try:
         token = server.token("buyer")
-        ours, ours_p99 = run_wrk(f"{server.url}/graphql", 64, sizes.seconds, FLASH, token)
+        for _ in range(sizes.rounds):
+            ours_runs.append(
+                run_wrk(f"{server.url}/graphql", 64, sizes.seconds, FLASH, token))
+            base_runs.append(await _raw_flash(url, 64, sizes.seconds))
     finally:
         server.stop()
     oversold = await _oversold(url)
-    base, base_p99 = await _raw_flash(url, 64, sizes.seconds)
+    ours, ours_p99 = best(ours_runs)
+    base, base_p99 = best(base_runs)
     return [
         Row("3 flash sale, 64 clients: orders/s", ours, "/s", base, ">= 0.5x", ours >= base / 2),
         Row("3 flash sale: p99 ms", ours_p99, "ms", base_p99, "", None),
@@ -190,10 +211,13 @@ async def _oversold(url: str) -> int:
     try:
         row = await conn.fetchrow(
             "SELECT p.on_hand, p.allocated, p.waiting,"
-            " (SELECT COALESCE(SUM(allocated_now), 0) FROM order_line) AS lines,"
-            " (SELECT COALESCE(SUM(allocated), 0) FROM back_order) AS bos,"
+            " (SELECT COALESCE(SUM(allocated_now), 0) FROM order_line"
+            "   WHERE product_id = p.id) AS lines,"
+            " (SELECT COALESCE(SUM(allocated), 0) FROM back_order"
+            "   WHERE product_id = p.id) AS bos,"
             " (SELECT COALESCE(SUM(quantity - allocated), 0) FROM back_order"
-            "   WHERE status IN ('WAITING', 'PARTIALLY_ALLOCATED')) AS owed"
+            "   WHERE product_id = p.id AND status IN ('WAITING', 'PARTIALLY_ALLOCATED'))"
+            "   AS owed"
             " FROM product p WHERE sku = 'KB'")
         mismatch = abs(row["allocated"] - row["lines"] - row["bos"]) + abs(
             row["waiting"] - row["owed"])
@@ -203,10 +227,17 @@ async def _oversold(url: str) -> int:
 
 
 async def _raw_flash(url: str, clients: int, seconds: float) -> tuple[float, float]:
-    """The same transaction as placing a one-unit order, through raw asyncpg."""
+    """The same transaction as placing a one-unit order, through raw asyncpg, on a product
+    of its own (RAW: the service's queue of KB is not touched behind its back)."""
     pool = await asyncpg.create_pool(url, min_size=clients, max_size=clients)
+    await pool.execute(
+        "INSERT INTO product (sku, name, digital, price, discontinued, on_hand, allocated,"
+        " waiting, allow_backorders, lead_time_days, handling_days, delay_grace_days,"
+        " low_stock_threshold, version, created_at, updated_at) VALUES ('RAW', 'Raw', false,"
+        " 10, false, 0, 0, 0, true, 14, 1, 2, 5, 1, now(), now()) ON CONFLICT DO NOTHING")
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
+    run = time.time_ns()  # idempotency keys unique across rounds
 
     async def client(n: int) -> None:
         count = 0
@@ -216,12 +247,12 @@ async def _raw_flash(url: str, clients: int, seconds: float) -> tuple[float, flo
             async with pool.acquire() as conn, conn.transaction():
                 product = await conn.fetchrow(
                     "SELECT id, on_hand, allocated, waiting, price FROM product"
-                    " WHERE sku = 'KB' FOR UPDATE")
+                    " WHERE sku = 'RAW' FOR UPDATE")
                 order = await conn.fetchval(
                     "INSERT INTO customer_order (customer_id, idempotency_key, request_hash,"
                     " currency, amount_charged, amount_refunded, placed_at) VALUES"
                     " ($1, $2, 'h', 'USD', $3, 0, now()) RETURNING id",
-                    f"raw{n}", f"{n}-{count}", product["price"])
+                    f"raw{n}", f"{run}-{n}-{count}", product["price"])
                 line = await conn.fetchval(
                     "INSERT INTO order_line (order_id, product_id, quantity, unit_price,"
                     " amount_charged, allocated_now, backordered) VALUES"
