@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
-from api.graphql.fastquery import QueryPlan, Request
+from api.graphql.fastquery import Committed, QueryPlan, Request
 from api.graphql.view import GRAPHQL_RESPONSE, prefers_graphql_response
 from api.settings import Settings
 
@@ -55,6 +55,8 @@ class FastQueries:
                           after_mutation=self.after_mutation)
         try:
             data = await plan.run(variables, request)
+        except Committed:
+            raise  # a 500: running it again would answer "replayed"
         except Exception:  # the executor answers it, errors and all
             await self.view(scope, replay, send)
             return
@@ -78,7 +80,8 @@ class FastQueries:
         query, name = payload.get("query"), payload.get("operationName")
         variables = payload.get("variables")
         if (not isinstance(query, str) or not isinstance(name, str | None)
-                or not isinstance(variables, dict | None)):
+                or not isinstance(variables, dict | None)
+                or not isinstance(payload.get("extensions"), dict | None)):
             return None, None
         return self.plan(query, name), variables
 

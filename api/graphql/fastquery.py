@@ -42,6 +42,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 
+from api.domain.errors import RateLimited
 from api.domain.identity import Actor, require_actor
 from api.graphql.loaders import products_by_id
 from api.services import ordering, reads
@@ -177,6 +178,10 @@ PLACE_ORDER_PAYLOAD: Fields = {
 
 class NotPlain(Exception):
     """The document needs the executor."""
+
+
+class Committed(Exception):
+    """A mutation committed, then answering it failed: not one for the executor to redo."""
 
 
 @dataclass
@@ -325,7 +330,12 @@ async def _place_order(arguments: dict[str, Any], request: Request, env: Env) ->
     error; the rate limiter is told not to count the same request twice."""
     given = arguments["input"]
     if request.limiter is not None and request.actor is not None:
-        await request.limiter.check_order(request.actor.subject, request.address)
+        try:
+            await request.limiter.check_order(request.actor.subject, request.address)
+        except RateLimited as exc:  # one of its two counters may have counted already
+            if request.state is not None:
+                request.state[ORDER_RATE_COUNTED] = exc
+            raise
         if request.state is not None:
             request.state[ORDER_RATE_COUNTED] = True
     return await ordering.place_order(
@@ -380,8 +390,16 @@ class QueryPlan:
                                         values)
         env = Env(request.currency, self.needs)
         row = await self.load(arguments, request, env)
-        if self.mutation and request.after_mutation is not None:
-            request.after_mutation()
+        if not self.mutation:
+            return self._answer(row, env)
+        try:  # committed: answering it again would say "replayed"
+            if request.after_mutation is not None:
+                request.after_mutation()
+            return self._answer(row, env)
+        except Exception as exc:
+            raise Committed from exc
+
+    def _answer(self, row: Any, env: Env) -> dict[str, Any]:
         key = self.root.alias.value if self.root.alias else self.root.name.value
         if row is None:
             if not self.nullable:

@@ -147,9 +147,12 @@ async def _rate_limit_order(info: Info) -> None:
     limiter, actor = info.context.limiter, info.context.actor
     if limiter is None or actor is None:
         return
-    if getattr(info.context.request_state, ORDER_RATE_COUNTED, False):
-        return  # a query plan counted this request, then left its error to us
+    counted = getattr(info.context.request_state, ORDER_RATE_COUNTED, None)
     try:
+        if isinstance(counted, RateLimited):
+            raise counted  # a query plan found it limited (and may have counted one hit)
+        if counted:
+            return  # a query plan counted this request, then left its error to us
         await limiter.check_order(actor.subject, info.context.address)
     except RateLimited as exc:
         if info.context.response is not None:

@@ -130,7 +130,9 @@ async def list_back_orders(
     where: list[str] = []
     params: list[object] = []
     if not actor.is_staff:
-        customer_id = actor.subject if customer_id in (None, actor.subject) else "\x00none"
+        if customer_id not in (None, actor.subject):  # another customer's: nothing to see
+            return Page([], [], False, after is not None, _no_items)
+        customer_id = actor.subject
     if customer_id is not None:
         base = base.filter(customer_id=customer_id)
         where.append('b."customer_id" = {}')
@@ -165,6 +167,10 @@ async def list_back_orders(
     page = _page(rows, first, key, after is not None, base)
     page.orders = orders
     return page
+
+
+async def _no_items() -> int:
+    return 0
 
 
 def _queue_key(row: BackOrder) -> str:

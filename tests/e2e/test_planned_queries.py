@@ -35,6 +35,7 @@ def _requests(staff: str, alice: str) -> list[tuple[dict[str, object], dict[str,
         ({"query": PRODUCT, "variables": {"s": "KB"}},
          {"Accept": "application/graphql-response+json"}),
         ({"query": PRODUCT, "variables": {"s": "KB"}, "operationName": "Nope"}, json_type),
+        ({"query": PRODUCT, "variables": {"s": "KB"}, "extensions": "nope"}, {}),
     ]
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from api.domain.errors import Forbidden, InvalidInput
+from api.domain.errors import Forbidden, InvalidInput, RateLimited
 from api.domain.identity import Actor
 from api.graphql.context import Context
 from api.graphql.fastquery import NotPlain, Request
 from api.graphql.schema import schema
+from api.ratelimit import RateLimits
 from api.settings import Settings
 from tests.integration import steps
 from tests.integration.conftest import ALICE, BOB, STAFF, Run, count_queries
@@ -196,3 +198,36 @@ def test_other_order_selections_go_to_the_executor(selection: str) -> None:
     query = ('mutation { placeOrder(input: {lines: [{sku: "KB", quantity: 1}], '
              f'idempotencyKey: "k"}}) {selection} }}')
     assert schema.query_plan(query, None) is None
+
+
+async def test_another_customers_back_orders_are_an_empty_page(gql: Run) -> None:
+    await _catalogue(gql)
+    query = ('{ backOrders(customerId: "bob") { edges { node { id } } '
+             "pageInfo { hasNextPage } } }")
+    fast, slow = await _both(query, {}, ALICE)
+    assert fast == slow == {"backOrders": {"edges": [], "pageInfo": {"hasNextPage": False}}}
+
+
+async def test_a_rate_limited_plan_is_not_counted_again_by_the_executor(gql: Run) -> None:
+    await _catalogue(gql)
+    settings = Settings(rate_limit_orders="5/minute", rate_limit_orders_per_address="1/minute")
+    limiter = RateLimits(settings)
+    plan = schema.query_plan(PLACE, None)
+    assert plan is not None
+
+    def request(state: dict[str, Any]) -> Request:
+        return Request(ALICE, settings.max_page_size, settings.currency, limiter=limiter,
+                       address="10.0.0.1", state=state)
+
+    await plan.run({"k": "limited-1", "sku": "KB"}, request({}))
+    state: dict[str, Any] = {}
+    with pytest.raises(RateLimited):  # alice's counter took a hit, the address's did not
+        await plan.run({"k": "limited-2", "sku": "KB"}, request(state))
+    slow = await schema.execute(PLACE, variable_values={"k": "limited-2", "sku": "KB"},
+                                context_value=Context(ALICE, settings, limiter=limiter,
+                                                      address="10.0.0.1",
+                                                      request_state=SimpleNamespace(**state)))
+    assert slow.data is not None
+    assert slow.data["placeOrder"]["code"] == "RATE_LIMITED"
+    stats = await limiter._limiter.get_window_stats(limiter.orders, "order", "subject:alice")
+    assert stats.remaining == 3  # two hits for two requests, not three
