@@ -126,7 +126,6 @@ async def list_back_orders(
 ) -> Page[BackOrder]:
     """A page of back orders; ``with_orders`` reads their orders in the same statement
     (``Page.orders``); ``light`` gives read-only rows (``prepared.light_class``)."""
-    base = BackOrder.all()
     where: list[str] = []
     params: list[object] = []
     if not actor.is_staff:
@@ -134,21 +133,19 @@ async def list_back_orders(
             return Page([], [], False, after is not None, _no_items)
         customer_id = actor.subject
     if customer_id is not None:
-        base = base.filter(customer_id=customer_id)
         where.append('b."customer_id" = {}')
         params.append(customer_id)
     if sku is not None:
-        base = base.filter(product__sku=sku)
         where.append('b."product_id" IN (SELECT "id" FROM "product" WHERE "sku" = {})')
         params.append(sku)
     if statuses:
-        base = base.filter(status__in=list(statuses))
         where.append(f'b."status" IN ({", ".join("{}" for _ in statuses)})')
         params.extend(Status(s).value for s in statuses)
+    if sort is BackOrderSort.QUEUE:
+        where.append('b."queue_position" IS NOT NULL')
+    matching, matching_params = " AND ".join(where), list(params)  # for totalCount
     key: Callable[[BackOrder], object]
     if sort is BackOrderSort.QUEUE:
-        base = base.filter(queue_position__isnull=False)
-        where.append('b."queue_position" IS NOT NULL')
         if after is not None:
             product_id, _, position = decode_cursor(after).partition(":")
             where.append('(b."product_id" > {} OR (b."product_id" = {}'
@@ -164,7 +161,16 @@ async def list_back_orders(
         key = _id_key
     rows, orders = await _select_back_orders(where, order, first + 1, params, with_orders,
                                              light)
-    page = _page(rows, first, key, after is not None, base)
+
+    async def count() -> int:
+        db = BackOrder._meta.db
+        clause = f"WHERE {matching}" if matching else ""
+        _, found = await db.execute_query(prepared.markers(
+            db.capabilities.dialect, f'SELECT COUNT(*) FROM "back_order" b {clause}'),
+            matching_params)
+        return int(found[0][0])
+
+    page = _page(rows, first, key, after is not None, count)
     page.orders = orders
     return page
 

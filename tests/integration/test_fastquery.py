@@ -231,3 +231,29 @@ async def test_a_rate_limited_plan_is_not_counted_again_by_the_executor(gql: Run
     assert slow.data["placeOrder"]["code"] == "RATE_LIMITED"
     stats = await limiter._limiter.get_window_stats(limiter.orders, "order", "subject:alice")
     assert stats.remaining == 3  # two hits for two requests, not three
+
+
+@pytest.mark.parametrize("arguments", [
+    "", 'sku: "KB"', 'sku: "MUG"', "status: [WAITING]", "status: [ALLOCATED, SHIPPED]",
+    'customerId: "bob"', "orderBy: QUEUE", 'orderBy: QUEUE, sku: "KB"',
+])
+async def test_total_count_counts_what_the_filter_matches_on_every_page(
+        gql: Run, arguments: str) -> None:
+    await _catalogue(gql)
+    for n in range(3):
+        await steps.back_order(gql, BOB, "KB", 1 + n)
+    query = ("query($after: String) { backOrders(first: 2, after: $after, "
+             f"{arguments}) {{ totalCount edges {{ node {{ id }} }} "
+             "pageInfo { hasNextPage endCursor } } }")
+    seen: list[str] = []
+    counts: set[int] = set()
+    after = None
+    while True:
+        page = (await gql(query, STAFF, after=after))["backOrders"]
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        counts.add(page["totalCount"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert counts == {len(seen)}
+    assert len(seen) == len(set(seen))
