@@ -14,6 +14,7 @@ from typing import Any
 
 from api.domain.model import QUEUED_STATUSES, Channel, NotificationStatus
 from api.services import statements
+from api.store import prepared
 from api.store.models import BackOrder, Notification, NotificationPreferences, Product
 
 Preferences = dict[str, NotificationPreferences | None]
@@ -59,9 +60,9 @@ async def preferences(customers: list[str]) -> Preferences:
     """The preferences of ``customers`` who have not opted out."""
     wanted = sorted(set(customers))
     if statements.is_postgres(statements.connection()):
-        rows = await statements.fetch(PREFERENCES_OF_MANY, [wanted])
-        found = {row["customer_id"]: NotificationPreferences._init_from_db(**row)
-                 for row in rows}
+        sql = PREFERENCES_OF_MANY.format(prepared.select_list(NotificationPreferences))
+        found = {p.customer_id: p for p in await statements.fetch_models(
+            NotificationPreferences, sql, [wanted])}
     else:
         found = {
             p.customer_id: p
@@ -72,7 +73,7 @@ async def preferences(customers: list[str]) -> Preferences:
     return {customer: found.get(customer) for customer in customers}
 
 
-PREFERENCES_OF_MANY = ('SELECT * FROM "notification_preferences"'
+PREFERENCES_OF_MANY = ('SELECT {} FROM "notification_preferences"'
                        ' WHERE "customer_id" = ANY($1::text[]) AND NOT "opted_out"')
 """PostgreSQL: one array parameter for any number of customers."""
 
