@@ -7,23 +7,21 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api import metrics
+from api.gateway import Gateway
 from api.graphql.fasthttp import FastQueries
 from api.graphql.schema import build_schema
 from api.graphql.view import GraphQLView
-from api.middleware import BearerAuth, BodyLimit
 from api.notifications.setup import dispatcher_from
-from api.ratelimit import AnonymousRateLimit, RateLimits
+from api.ratelimit import RateLimits
 from api.realtime.bus import EventBus
 from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
-from api.requestlog import RequestLog
 from api.settings import Settings
 from api.store.database import is_postgres, missing_migrations, tortoise_config
 
@@ -95,15 +93,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
         ],
-        middleware=[
-            Middleware(RequestLog),
-            Middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                       allow_methods=["GET", "POST"],
-                       allow_headers=["Authorization", "Content-Type", "Accept"]),
-            Middleware(BodyLimit, limit=settings.max_body_bytes),
-            Middleware(AnonymousRateLimit, limits=limits),
-            Middleware(BearerAuth, settings=settings),
-        ],
+        # Request id and log line, CORS, body limit, rate limit, token: see api/gateway.py.
+        middleware=[Middleware(Gateway, graphql=http_graphql, settings=settings,
+                               limits=limits)],
         lifespan=lifespan,
     )
     app.state.settings = settings

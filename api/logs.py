@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
+from typing import Any
 
+import orjson
 from pythonjsonlogger.json import JsonFormatter
 
 from api.settings import Settings
@@ -44,6 +47,65 @@ class Redact(logging.Filter):
         return True
 
 
+REQUESTS = logging.getLogger("backorders.request")
+
+
+class RequestLines:
+    """The request log: one line per HTTP request. While the handler ``configure`` set up is
+    the only one, the line is written to it directly, with the same redaction and the same
+    fields in the same format, without a LogRecord, a filter and a formatter per request
+    (about 70 us a line, a tenth of a simple request); otherwise it goes through ``logging``
+    like any other line."""
+
+    def __init__(self) -> None:
+        self.handler: logging.Handler | None = None
+        self.json = False
+        self._second = -1
+        self._stamp = ""
+
+    def __call__(self, method: str, path: str, status: int, fields: dict[str, Any]) -> None:
+        if not REQUESTS.isEnabledFor(logging.INFO):
+            return
+        handler = self.handler
+        handlers = logging.root.handlers
+        if (handler is None or len(handlers) != 1 or handlers[0] is not handler
+                or REQUESTS.handlers or REQUESTS.filters or not REQUESTS.propagate):
+            REQUESTS.info("%s %s %s", method, path, status, extra=fields)
+            return
+        message = redact(f"{method} {path} {status}")
+        for name, value in fields.items():
+            if isinstance(value, str):
+                fields[name] = redact(value)
+        if self.json:
+            line = orjson.dumps({"time": self._asctime(), "level": "INFO",
+                                 "logger": REQUESTS.name, "message": message, **fields}
+                                ).decode()
+        else:
+            extra = " ".join(f"{name}={value}" for name, value in fields.items())
+            line = f"{self._asctime()} INFO    {REQUESTS.name}: {message} {extra}"
+        handler.acquire()
+        try:
+            handler.stream.write(line + "\n")  # type: ignore[attr-defined]
+            handler.flush()
+        except Exception:  # as logging does: a line that cannot be written is not an error
+            pass
+        finally:
+            handler.release()
+
+    def _asctime(self) -> str:
+        """What ``logging.Formatter`` writes for ``%(asctime)s``, the date part made once
+        a second."""
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+        return f"{self._stamp},{int((now - second) * 1000):03d}"
+
+
+request_log = RequestLines()
+
+
 class Readable(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -68,6 +130,8 @@ def configure(settings: Settings) -> None:
     logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    request_log.handler = handler
+    request_log.json = settings.environment == "production"
     root.setLevel(logging.INFO)
     for noisy in ("tortoise", "tortoise.db_client", "apprise", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -9,9 +9,7 @@ import time
 from limits import parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
-from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.domain.errors import RateLimited
 from api.settings import Settings
@@ -45,26 +43,6 @@ class RateLimits:
     async def _retry_after(self, item: object, *keys: str) -> float:
         stats = await self._limiter.get_window_stats(item, *keys)  # type: ignore[arg-type]
         return max(stats.reset_time - time.time(), 1.0)
-
-
-class AnonymousRateLimit:
-    """HTTP requests to /graphql without a bearer token, per client address."""
-
-    def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
-        self.app = app
-        self.limits = limits
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") != "/graphql" or Headers(
-                scope=scope).get("authorization"):
-            await self.app(scope, receive, send)
-            return
-        client = scope.get("client")
-        wait = await self.limits.check_anonymous(client[0] if client else "unknown")
-        if wait is None:
-            await self.app(scope, receive, send)
-            return
-        await too_many(wait)(scope, receive, send)
 
 
 def too_many(wait: float) -> JSONResponse:

@@ -30,6 +30,9 @@ class FastQueries:
         self.settings = settings
         self.limiter = limiter
         self.after_mutation = after_mutation
+        self._meters: dict[str, tuple[Any, Any]] = {}
+        """The labelled children of the request metrics, by plan label (a label lookup
+        takes a lock and a tuple; a plan answers thousands of requests a second)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -67,8 +70,12 @@ class FastQueries:
         ]})
         await send({"type": "http.response.body", "body": content})
         state["operation"] = plan.label
-        metrics.REQUESTS.labels(plan.label, "ok").inc()
-        metrics.LATENCY.labels(plan.label).observe(time.perf_counter() - start)
+        meters = self._meters.get(plan.label)
+        if meters is None:
+            meters = self._meters[plan.label] = (metrics.REQUESTS.labels(plan.label, "ok"),
+                                                 metrics.LATENCY.labels(plan.label))
+        meters[0].inc()
+        meters[1].observe(time.perf_counter() - start)
 
     def _planned(self, body: bytes) -> tuple[QueryPlan | None, Any]:
         try:
