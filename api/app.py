@@ -20,6 +20,7 @@ from api.graphql.view import GraphQLView
 from api.notifications.setup import dispatcher_from
 from api.ratelimit import RateLimits
 from api.realtime.bus import EventBus
+from api.realtime.collector import Collector
 from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
 from api.settings import Settings
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     schema = build_schema(settings)
     graphql = GraphQLView(schema, settings, hub=hub,
                           after_mutation=after_mutation, limiter=limits)
+    collector = Collector(settings.gc_settle_seconds, lambda: len(graphql.websockets),
+                          lambda: graphql.closed_websockets)
     http_graphql = FastQueries(graphql, schema.query_plan, settings, limits,
                                after_mutation) if settings.fast_queries else graphql
 
@@ -52,9 +55,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await relay.start()
             if dispatcher is not None:
                 await dispatcher.start()
+            collector.start()
             try:
                 yield
             finally:
+                await collector.stop()
                 if dispatcher is not None:
                     await dispatcher.stop()
                 await relay.stop()

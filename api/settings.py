@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     )
     subscriber_queue: int = Field(256, ge=8, le=100_000)
     max_subscriptions_per_connection: int = Field(50, ge=1, le=10_000)
+    gc_settle_seconds: float = Field(5.0, ge=0)
+    """Every this many seconds, collect new garbage and freeze what survived, so that full
+    collections do not walk long-lived connections (api/realtime/collector.py); 0: off."""
     websockets: Literal["websockets-sansio", "websockets"] = "websockets-sansio"
     """uvicorn's websocket implementation."""
     ws_per_message_deflate: bool = False

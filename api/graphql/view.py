@@ -88,6 +88,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.after_mutation = after_mutation
         self.limiter = limiter
         self.websockets: set[WebSocket] = set()
+        self.closed_websockets = 0
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -139,6 +140,7 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
         finally:
             metrics.WEBSOCKETS.dec()
+            self.closed_websockets += 1
             self.websockets.discard(scope.get("state", {}).get("websocket"))
 
     async def close_websockets(self) -> None:
