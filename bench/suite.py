@@ -385,10 +385,13 @@ async def run(size: str, only: frozenset[int] = frozenset(range(1, 8))) -> list[
             pg.stop()
         for item in await fanout.run(list(sizes.fanout)) if 5 in only else ():
             n, shared, base = item["n"], item["shared"], item["baseline"]
-            rows.append(Row(f"5 fan-out N={n:,}: p99 ms", shared["p99"], "ms", base["p99"],
+            rows.append(Row(f"5 fan-out N={n:,}: p99 ms from commit", shared["p99"], "ms",
+                            base["p99"],
                             "<= 2x at 1,000; < 300 ms at 5,000",
                             shared["p99"] <= 2 * base["p99"] if n == 1000 else
                             shared["p99"] < 300 if n == 5000 else None))
+            rows.append(Row(f"5 fan-out N={n:,}: p99 ms from the request",
+                            shared["p99_from_request"], "ms", base["p99"], "", None))
             rows.append(Row(f"5 fan-out N={n:,}: KiB per idle subscriber",
                             shared["kib_per_subscriber"], "KiB", 0.0, "<= 40",
                             shared["kib_per_subscriber"] <= 40))
