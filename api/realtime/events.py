@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,15 +39,16 @@ class Event:
         return []
 
 
-def pack(events: list[Event]) -> list[str]:
-    """Pack events into as few messages as fit the size limit, keeping their order."""
+def pack(events: Iterable[tuple[str, str, str]]) -> list[str]:
+    """Pack events (topic, key and the payload as JSON text, as the outbox holds it) into as
+    few messages as fit the size limit, keeping their order."""
     messages: list[str] = []
     batch: list[str] = []
     size = 2
-    for event in events:
-        item = json.dumps([event.topic, event.key, event.payload], separators=(",", ":"))
+    for topic, key, payload in events:
+        item = f"[{json.dumps(topic)},{json.dumps(key)},{payload}]"
         if len(item.encode()) + 3 > MAX_MESSAGE_BYTES:
-            raise ValueError(f"event {event.topic}:{event.key} is larger than a message")
+            raise ValueError(f"event {topic}:{key} is larger than a message")
         if batch and size + len(item.encode()) + 1 > MAX_MESSAGE_BYTES:
             messages.append("[" + ",".join(batch) + "]")
             batch, size = [], 2

@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from typing import Any
 
+import orjson
 from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from api.realtime.bus import EventBus
-from api.realtime.events import Event, pack
+from api.realtime.events import pack
 from api.services.clock import utcnow
+from api.services.statements import fetch
 from api.store.models import OutboxEvent
 
 log = logging.getLogger("backorders.realtime")
@@ -76,16 +79,24 @@ class OutboxRelay:
         async with in_transaction():
             if self.postgres and not await self._lock():
                 return 0
-            rows = await OutboxEvent.filter(published_at__isnull=True).order_by("id").limit(
-                self.batch)
+            # Fixed SQL, and the payload passed on as the JSON text it is stored as: a model
+            # per row would parse two timestamps and the payload, to write it out again.
+            rows = await fetch("SELECT id, topic, key, payload FROM outbox_event"
+                               " WHERE published_at IS NULL ORDER BY id LIMIT $1", [self.batch])
             if not rows:
                 return 0
-            for message in pack([Event(r.topic, r.key, r.payload) for r in rows]):
+            for message in pack((r["topic"], r["key"], _json_text(r["payload"])) for r in rows):
                 await self.bus.publish(message)
-            await OutboxEvent.filter(id__in=[r.id for r in rows]).update(published_at=utcnow())
+            await OutboxEvent.filter(id__in=[r["id"] for r in rows]).update(
+                published_at=utcnow())
         return len(rows)
 
     async def _lock(self) -> bool:
         rows = await get_connection("default").execute_query_dict(
             f"SELECT pg_try_advisory_xact_lock({ADVISORY_LOCK}) AS got")
         return bool(rows[0]["got"])
+
+
+def _json_text(payload: Any) -> str:
+    """The stored payload as JSON text (a driver may hand it over decoded)."""
+    return payload if isinstance(payload, str) else orjson.dumps(payload).decode()
