@@ -8,9 +8,11 @@ the collector collects what is new (cheap: only what is not frozen) and then fre
 survived (``gc.freeze``): later collections, automatic or not, skip it.
 
 Reference counting still frees frozen objects when the last reference goes; only a frozen
-reference cycle would outlive its connection. So once enough connections have closed (a
-quarter of those open, as Python itself waits for a quarter more objects before a full
-collection) one full collection of everything runs, and what survives is frozen again.
+reference cycle would outlive its connection (or whatever else held it). So a full
+collection of everything still runs, and what survives is frozen again, when a quarter of
+the connections open have closed, or when the frozen objects have grown by a quarter since
+the last full one (Python's own rule: a full collection once a quarter more objects have
+lived long).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Collector:
         self.least_closed = least_closed
         self.full_collections = 0
         self._closed_before = closed_connections()
+        self._frozen_after_full = -1  # the first settling is a full collection
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -47,16 +50,19 @@ class Collector:
         gc.unfreeze()
 
     def settle(self) -> None:
-        """Collect what is new, or everything once enough connections closed; freeze the
-        rest."""
+        """Collect what is new, or everything when it is time; freeze what survived."""
         closed = self.closed_connections()
-        if closed - self._closed_before >= max(self.least_closed,
-                                               self.open_connections() // 4):
+        full = (closed - self._closed_before >= max(self.least_closed,
+                                                    self.open_connections() // 4)
+                or gc.get_freeze_count() > self._frozen_after_full * 5 // 4)
+        if full:
             self._closed_before = closed
             self.full_collections += 1
             gc.unfreeze()
         gc.collect()
         gc.freeze()
+        if full:
+            self._frozen_after_full = gc.get_freeze_count()
 
     async def _run(self) -> None:
         while True:

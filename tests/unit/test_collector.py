@@ -50,6 +50,8 @@ def test_frozen_cycles_are_collected_once_a_quarter_of_the_connections_closed() 
     connections = Connections()
     collector = Collector(5, lambda: connections.open, lambda: connections.closed,
                           least_closed=10)
+    collector.settle()  # the first is a full one: nothing is frozen yet
+    assert collector.full_collections == 1
     holder = [Node()]
     holder[0].other = Node()
     holder[0].other.other = holder[0]
@@ -60,13 +62,30 @@ def test_frozen_cycles_are_collected_once_a_quarter_of_the_connections_closed() 
     assert garbage() is not None, "a frozen cycle outlives collections"
     connections.closed = 99  # fewer than a quarter of 400
     collector.settle()
-    assert garbage() is not None and collector.full_collections == 0
+    assert garbage() is not None and collector.full_collections == 1
     connections.closed = 100
     collector.settle()
-    assert garbage() is None and collector.full_collections == 1
+    assert garbage() is None and collector.full_collections == 2
     young = cycle()
     collector.settle()  # what is new is always collected
     assert young() is None
+
+
+def test_frozen_cycles_are_collected_once_the_frozen_grew_by_a_quarter() -> None:
+    collector = Collector(5, lambda: 0, lambda: 0)
+    collector.settle()
+    holder = [Node()]
+    holder[0].other = Node()
+    holder[0].other.other = holder[0]
+    garbage = weakref.ref(holder[0])
+    collector.settle()
+    holder.clear()
+    assert collector.full_collections == 1
+    grown = [[Node()] for _ in range(gc.get_freeze_count() // 2)]
+    collector.settle()  # freezes the growth
+    collector.settle()  # sees it
+    assert garbage() is None and collector.full_collections == 2
+    assert grown
 
 
 async def test_it_settles_on_its_own_and_unfreezes_when_stopped() -> None:
