@@ -27,10 +27,11 @@ from api.logs import request_log
 from api.ratelimit import RateLimits, too_many
 from api.settings import Settings
 
-VALID_ID = re.compile(r"^[\w.-]{1,64}$")
+VALID_ID = re.compile(r"^[\w.-]{1,64}$", re.ASCII)
 GRAPHQL = "/graphql"
 HEADERS = "backorders.headers"
-"""Scope key of what the first pass over the headers found: (authorization, length)."""
+"""Scope key of what the first pass over the headers found: (authorization, length), the
+length None when the body must be counted as it arrives."""
 
 
 class Gateway:
@@ -50,22 +51,29 @@ class Gateway:
             await self.app(scope, receive, send)
             return
         given = authorization = length = origin = None
-        for name, value in scope["headers"]:
+        chunked = False
+        for name, value in scope["headers"]:  # the first of each, as Starlette's Headers
             if name == b"authorization":
-                authorization = authorization or value
+                if authorization is None:
+                    authorization = value
             elif name == b"content-length":
-                length = length or value
+                if length is None:
+                    length = value
             elif name == b"x-request-id":
-                given = given or value
+                if given is None:
+                    given = value
             elif name == b"origin":
-                origin = origin or value
+                if origin is None:
+                    origin = value
+            elif name == b"transfer-encoding":
+                chunked = True  # some servers take it over a Content-Length: count
         request_id = given.decode("latin-1") if given is not None else ""
         if not VALID_ID.match(request_id):
             request_id = os.urandom(16).hex()
-        echoed = (b"x-request-id", request_id.encode())
+        echoed = (b"x-request-id", request_id.encode("latin-1"))
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        scope[HEADERS] = (authorization, length)
+        scope[HEADERS] = (authorization, None if chunked else length)
         status = 500
         start = time.perf_counter()
 

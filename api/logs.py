@@ -6,13 +6,13 @@ and phone numbers are masked.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import time
 from typing import Any
 
-import orjson
 from pythonjsonlogger.json import JsonFormatter
 
 from api.settings import Settings
@@ -60,26 +60,47 @@ class RequestLines:
     def __init__(self) -> None:
         self.handler: logging.Handler | None = None
         self.json = False
-        self._second = -1
-        self._stamp = ""
+        self._formatter: logging.Formatter | None = None
+        self._filters: list[Any] = []
+        self._stamp = (-1, "")
+
+    def install(self, handler: logging.Handler, json_lines: bool) -> None:
+        self.handler = handler
+        self.json = json_lines
+        self._formatter = handler.formatter
+        self._filters = list(handler.filters)
+
+    def _direct(self) -> logging.Handler | None:
+        """Our handler, when the line would go to it alone, as configured; else None."""
+        handler = self.handler
+        handlers = logging.root.handlers
+        if (handler is None or len(handlers) != 1 or handlers[0] is not handler
+                or handler.formatter is not self._formatter
+                or handler.filters != self._filters or handler.level > logging.INFO):
+            return None
+        if REQUESTS.filters:  # (a parent's filters do not see its children's records)
+            return None
+        logger: logging.Logger | None = REQUESTS
+        while logger is not None and logger is not logging.root:
+            if logger.handlers or not logger.propagate:
+                return None
+            logger = logger.parent
+        return handler
 
     def __call__(self, method: str, path: str, status: int, fields: dict[str, Any]) -> None:
         if not REQUESTS.isEnabledFor(logging.INFO):
             return
-        handler = self.handler
-        handlers = logging.root.handlers
-        if (handler is None or len(handlers) != 1 or handlers[0] is not handler
-                or REQUESTS.handlers or REQUESTS.filters or not REQUESTS.propagate):
+        handler = self._direct()
+        if handler is None:
             REQUESTS.info("%s %s %s", method, path, status, extra=fields)
             return
         message = redact(f"{method} {path} {status}")
         for name, value in fields.items():
             if isinstance(value, str):
                 fields[name] = redact(value)
-        if self.json:
-            line = orjson.dumps({"time": self._asctime(), "level": "INFO",
-                                 "logger": REQUESTS.name, "message": message, **fields}
-                                ).decode()
+        if self.json:  # as python-json-logger writes it (the json module's defaults)
+            line = json.dumps({"time": self._asctime(), "level": "INFO",
+                               "logger": REQUESTS.name, "message": message, **fields})
         else:
             extra = " ".join(f"{name}={value}" for name, value in fields.items())
             line = f"{self._asctime()} INFO    {REQUESTS.name}: {message} {extra}"
@@ -97,10 +118,11 @@ class RequestLines:
         a second."""
         now = time.time()
         second = int(now)
-        if second != self._second:
-            self._second = second
-            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-        return f"{self._stamp},{int((now - second) * 1000):03d}"
+        made, stamp = self._stamp
+        if second != made:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+            self._stamp = (second, stamp)
+        return f"{stamp},{int((now - second) * 1000):03d}"
 
 
 request_log = RequestLines()
@@ -130,8 +152,7 @@ def configure(settings: Settings) -> None:
     logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    request_log.handler = handler
-    request_log.json = settings.environment == "production"
+    request_log.install(handler, json_lines=settings.environment == "production")
     root.setLevel(logging.INFO)
     for noisy in ("tortoise", "tortoise.db_client", "apprise", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
