@@ -12,7 +12,8 @@ reference cycle would outlive its connection (or whatever else held it). So a fu
 collection of everything still runs, and what survives is frozen again, when a quarter of
 the connections open have closed, or when the frozen objects have grown by a quarter since
 the last full one (Python's own rule: a full collection once a quarter more objects have
-lived long).
+lived long) and ten minutes have passed since it. Without that wait, subscribers arriving
+by the thousand would bring a full collection every few seconds, as Python does.
 """
 
 from __future__ import annotations
@@ -20,20 +21,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import math
+import time
 from collections.abc import Callable
 
 
 class Collector:
     def __init__(self, seconds: float, open_connections: Callable[[], int],
-                 closed_connections: Callable[[], int], least_closed: int = 100) -> None:
+                 closed_connections: Callable[[], int], least_closed: int = 100,
+                 growth_wait: float = 600.0) -> None:
         """``closed_connections``: how many have closed since the process started."""
         self.seconds = seconds
+        self.growth_wait = growth_wait
         self.open_connections = open_connections
         self.closed_connections = closed_connections
         self.least_closed = least_closed
         self.full_collections = 0
         self._closed_before = closed_connections()
         self._frozen_after_full = -1  # the first settling is a full collection
+        self._full_at = -math.inf
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -52,11 +58,14 @@ class Collector:
     def settle(self) -> None:
         """Collect what is new, or everything when it is time; freeze what survived."""
         closed = self.closed_connections()
+        now = time.monotonic()
         full = (closed - self._closed_before >= max(self.least_closed,
                                                     self.open_connections() // 4)
-                or gc.get_freeze_count() > self._frozen_after_full * 5 // 4)
+                or (now - self._full_at >= self.growth_wait
+                    and gc.get_freeze_count() > self._frozen_after_full * 5 // 4))
         if full:
             self._closed_before = closed
+            self._full_at = now
             self.full_collections += 1
             gc.unfreeze()
         gc.collect()

@@ -72,7 +72,7 @@ def test_frozen_cycles_are_collected_once_a_quarter_of_the_connections_closed() 
 
 
 def test_frozen_cycles_are_collected_once_the_frozen_grew_by_a_quarter() -> None:
-    collector = Collector(5, lambda: 0, lambda: 0)
+    collector = Collector(5, lambda: 0, lambda: 0, growth_wait=0)
     collector.settle()
     holder = [Node()]
     holder[0].other = Node()
@@ -86,6 +86,15 @@ def test_frozen_cycles_are_collected_once_the_frozen_grew_by_a_quarter() -> None
     collector.settle()  # sees it
     assert garbage() is None and collector.full_collections == 2
     assert grown
+
+
+def test_growth_brings_a_full_collection_no_sooner_than_the_wait() -> None:
+    collector = Collector(5, lambda: 0, lambda: 0, growth_wait=3600)
+    collector.settle()
+    grown = [[Node()] for _ in range(gc.get_freeze_count())]
+    collector.settle()
+    collector.settle()
+    assert collector.full_collections == 1 and grown
 
 
 async def test_it_settles_on_its_own_and_unfreezes_when_stopped() -> None:
