@@ -50,30 +50,19 @@ class Gateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = authorization = length = origin = None
-        chunked = False
+        first: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:  # the first of each, as Starlette's Headers
-            if name == b"authorization":
-                if authorization is None:
-                    authorization = value
-            elif name == b"content-length":
-                if length is None:
-                    length = value
-            elif name == b"x-request-id":
-                if given is None:
-                    given = value
-            elif name == b"origin":
-                if origin is None:
-                    origin = value
-            elif name == b"transfer-encoding":
-                chunked = True  # some servers take it over a Content-Length: count
+            first.setdefault(name, value)
+        authorization, given = first.get(b"authorization"), first.get(b"x-request-id")
+        # A server may take Transfer-Encoding over a Content-Length: then count the body.
+        length = None if b"transfer-encoding" in first else first.get(b"content-length")
         request_id = given.decode("latin-1") if given is not None else ""
         if not VALID_ID.match(request_id):
             request_id = os.urandom(16).hex()
         echoed = (b"x-request-id", request_id.encode("latin-1"))
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        scope[HEADERS] = (authorization, None if chunked else length)
+        scope[HEADERS] = (authorization, length)
         status = 500
         start = time.perf_counter()
 
@@ -85,7 +74,7 @@ class Gateway:
             await send(message)
 
         try:
-            if origin is None:
+            if b"origin" not in first:
                 await self._guarded(scope, receive, sending)
             else:
                 await self.cors(scope, receive, sending)
