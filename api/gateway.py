@@ -90,13 +90,14 @@ class Gateway:
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         authorization, length = scope[HEADERS]
         if length is None or not length.isdigit():  # chunked: count what arrives
-            await self._counted(scope, receive, send)
+            await self._counted(scope, receive, send, authorization)
         elif int(length) > self.max_body:
             await _too_large(self.max_body)(scope, receive, send)
         else:  # the server reads no more than a declared length: nothing to count
             await self._checked(scope, receive, send, authorization)
 
-    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _counted(self, scope: Scope, receive: Receive, send: Send,
+                       authorization: bytes | None) -> None:
         seen = 0
 
         async def counted() -> Message:
@@ -108,7 +109,7 @@ class Gateway:
             return message
 
         try:
-            await self._checked(scope, counted, send, scope[HEADERS][0])
+            await self._checked(scope, counted, send, authorization)
         except _BodyTooLarge:
             await _too_large(self.max_body)(scope, receive, send)
 
