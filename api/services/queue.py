@@ -9,14 +9,15 @@ from functools import cache
 
 from api.domain.allocation import allocate
 from api.domain.estimates import Estimate, allocated_ship_date, estimate_queue, is_delayed
-from api.domain.model import QUEUED_STATUSES, Policy, RestockStatus, Status, Supply
+from api.domain.model import QUEUED_STATUSES, Policy, Status, Supply
+from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.domain.status import status_for_allocation, transition
 from api.services import statements
 from api.services.changes import Changes
 from api.store import prepared
 from api.store.models import BackOrder, Product, Restock
 
-OPEN_RESTOCK = (RestockStatus.SCHEDULED, RestockStatus.PARTIALLY_RECEIVED)
+OPEN_RESTOCK = OPEN_RESTOCK_STATUSES
 QUEUED = (Status.WAITING, Status.PARTIALLY_ALLOCATED)
 QUEUE_ORDER = ("-priority", "placed_at", "id")
 _TAIL_WITH_STATUS = """

@@ -19,7 +19,7 @@ from api.domain.availability import availability
 from api.domain.errors import InvalidInput
 from api.domain.identity import Actor
 from api.domain.model import Availability, NotificationStatus, Status
-from api.services.queue import OPEN_RESTOCK
+from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.store import prepared
 from api.store.models import BackOrder, Notification, Order, Product, Restock
 from api.store.prepared import PreparedRead
@@ -250,7 +250,7 @@ async def list_notifications(
 async def list_restocks(sku: str, include_closed: bool) -> list[Restock]:
     query = Restock.filter(product__sku=sku)
     if not include_closed:
-        query = query.filter(status__in=OPEN_RESTOCK)
+        query = query.filter(status__in=OPEN_RESTOCK_STATUSES)
     return await query.order_by("expected_date", "id")
 
 

@@ -6,14 +6,14 @@ from datetime import date, datetime
 
 from tortoise.transactions import in_transaction
 
+from api.domain import restocks as rules
 from api.domain import validation
-from api.domain.errors import InvalidInput, InvalidTransition, NotFound
+from api.domain.errors import InvalidInput, NotFound
 from api.domain.identity import Actor, require_staff
-from api.domain.model import RestockStatus
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product, lock_product_by_sku
-from api.services.queue import OPEN_RESTOCK, resync_queue
+from api.services.queue import resync_queue
 from api.store.models import Product, Restock
 
 
@@ -54,16 +54,10 @@ async def reschedule_restock(
     if expected_date is not None:
         _check_date(expected_date, changes.now)
     async with in_transaction():
-        product, restock = await _lock_open(restock_id, "RESCHEDULED")
-        if quantity is not None:
-            validation.positive(quantity, "quantity")
-            if quantity < restock.received:
-                raise InvalidInput("quantity", f"{restock.received} were received already")
-            restock.quantity = quantity
+        product, restock = await _lock(restock_id)
+        _apply(restock, rules.reschedule(_state(restock), quantity))
         if expected_date is not None:
             restock.expected_date = expected_date
-        if restock.received >= restock.quantity:
-            restock.status = RestockStatus.RECEIVED
         await restock.save()
         await resync_queue(product, changes)
         await changes.flush()
@@ -80,16 +74,10 @@ async def receive_restock(
     require_staff(actor)
     changes = Changes(now or utcnow())
     async with in_transaction():
-        product, restock = await _lock_open(restock_id, RestockStatus.RECEIVED.value)
-        units = restock.outstanding if quantity is None else quantity
-        validation.positive(units, "quantity")
-        restock.received += units
-        restock.quantity = max(restock.quantity, restock.received)  # an over-delivery counts
-        restock.status = (
-            RestockStatus.RECEIVED
-            if restock.received >= restock.quantity
-            else RestockStatus.PARTIALLY_RECEIVED
-        )
+        product, restock = await _lock(restock_id)
+        before = restock.received
+        _apply(restock, rules.receive(_state(restock), quantity))
+        units = restock.received - before
         await restock.save()
         product.on_hand += units
         await resync_queue(product, changes)
@@ -103,16 +91,16 @@ async def cancel_restock(
     require_staff(actor)
     changes = Changes(now or utcnow())
     async with in_transaction():
-        product, restock = await _lock_open(restock_id, RestockStatus.CANCELLED.value)
-        restock.status = RestockStatus.CANCELLED
+        product, restock = await _lock(restock_id)
+        _apply(restock, rules.cancel(_state(restock)))
         await restock.save()
         await resync_queue(product, changes)
         await changes.flush()
     return restock
 
 
-async def _lock_open(restock_id: int, action: str) -> tuple[Product, Restock]:
-    """Lock a restock's product, then the restock; refuse one that is closed."""
+async def _lock(restock_id: int) -> tuple[Product, Restock]:
+    """Lock a restock's product, then the restock."""
     found = await Restock.filter(id=restock_id).first()
     if found is None:
         raise NotFound("Restock", str(restock_id))
@@ -120,9 +108,16 @@ async def _lock_open(restock_id: int, action: str) -> tuple[Product, Restock]:
     restock = await Restock.filter(id=restock_id).select_for_update().first()
     if restock is None:
         raise NotFound("Restock", str(restock_id))
-    if restock.status not in OPEN_RESTOCK:
-        raise InvalidTransition("restock", restock.status.value, action)
     return product, restock
+
+
+def _state(restock: Restock) -> rules.RestockState:
+    return rules.RestockState(restock.status, restock.quantity, restock.received)
+
+
+def _apply(restock: Restock, state: rules.RestockState) -> None:
+    restock.status, restock.quantity, restock.received = (
+        state.status, state.quantity, state.received)
 
 
 def _check_date(expected: date, now: datetime) -> None:
