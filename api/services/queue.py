@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from functools import cache
+from functools import cache, partial
+from typing import Any
 
 from api.domain.allocation import allocate
 from api.domain.estimates import Estimate, allocated_ship_date, estimate_queue, is_delayed
 from api.domain.model import QUEUED_STATUSES, Policy, Status, Supply
+from api.domain.queue import BEFORE_TIE_BREAK, comes_after, orm_ordering, sort_key, sql_order_by
 from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.domain.status import status_for_allocation, transition
 from api.services import statements
@@ -19,28 +21,37 @@ from api.store.models import BackOrder, Product, Restock
 
 OPEN_RESTOCK = OPEN_RESTOCK_STATUSES
 QUEUED = (Status.WAITING, Status.PARTIALLY_ALLOCATED)
-QUEUE_ORDER = ("-priority", "placed_at", "id")
+QUEUE_ORDER = orm_ordering()
 _TAIL_WITH_STATUS = """
 SELECT 0 AS part, priority, placed_at, id, queue_position, estimated_ship_date AS day,
        CAST(NULL AS INTEGER) AS units
   FROM (SELECT priority, placed_at, id, queue_position, estimated_ship_date FROM back_order
-         WHERE product_id = $1 AND status = {status} AND priority = (
-               SELECT priority FROM back_order WHERE product_id = $1 AND status = {status}
-                ORDER BY priority LIMIT 1)
-         ORDER BY placed_at DESC LIMIT 2) AS tail"""
-TAIL_AND_SUPPLY = f"""{_TAIL_WITH_STATUS.format(status="$2")}
-UNION ALL{_TAIL_WITH_STATUS.format(status="$3")}
+         WHERE product_id = $1 AND status = {status} AND {first} = (
+               SELECT {first} FROM back_order WHERE product_id = $1 AND status = {status}
+                ORDER BY {first_from_tail} LIMIT 1)
+         ORDER BY {rest_from_tail} LIMIT 2) AS tail"""
+
+
+@cache
+def tail_and_supply_sql() -> str:
+    """The last two back orders of each queued status and the open restocks of one product.
+
+    Each tail is read in the order of the (product, status, priority, placed_at) index,
+    from its end: the last value of the queue order's first field, then the rest of the
+    order before the id, reversed. So it costs the same for any length of queue and for any
+    statistics the planner has (a table that filled since its last ANALYZE got a plan that
+    read the whole queue). Two rows, because the index does not order by id: two back
+    orders placed at the same instant leave the tail unknown."""
+    first, *rest = BEFORE_TIE_BREAK
+    tail = partial(_TAIL_WITH_STATUS.format, first=first.attribute,
+                   first_from_tail=sql_order_by([first], reverse=True),
+                   rest_from_tail=sql_order_by(rest, reverse=True))
+    return f"""{tail(status="$2")}
+UNION ALL{tail(status="$3")}
 UNION ALL
 SELECT 1, NULL, NULL, id, NULL, expected_date, quantity - received FROM restock
  WHERE product_id = $1 AND status IN ($4, $5) AND quantity > received
 """
-"""The last two back orders of each queued status and the open restocks of one product.
-
-Each tail is read in the order of the (product, status, priority, placed_at) index, so it
-costs the same for any length of queue and for any statistics the planner has (a table
-that filled since its last ANALYZE got a plan that read the whole queue). Two rows, because
-the index does not order by id: two back orders placed at the same instant leave the tail
-unknown."""
 
 
 async def scheduled_supply(product_id: int) -> list[Supply]:
@@ -66,7 +77,7 @@ async def queued_back_orders(product_id: int) -> list[BackOrder]:
 def _queued_sql() -> str:
     return (f"SELECT {prepared.select_list(BackOrder)} FROM back_order"
             " WHERE product_id = $1 AND status IN ($2, $3)"
-            " ORDER BY priority DESC, placed_at, id FOR UPDATE")
+            f" ORDER BY {sql_order_by()} FOR UPDATE")
 
 
 async def resync_queue(product: Product, changes: Changes) -> None:
@@ -103,8 +114,8 @@ class Tail:
     """False when two back orders share the last place in queue order but for their ids."""
 
     @property
-    def key(self) -> tuple[int, datetime]:
-        return (-self.priority, self.placed_at)
+    def key(self) -> tuple[Any, ...]:
+        return sort_key(self, BEFORE_TIE_BREAK)
 
 
 async def tail_and_supply(product_id: int) -> tuple[Tail | None, list[Supply]]:
@@ -112,7 +123,7 @@ async def tail_and_supply(product_id: int) -> tuple[Tail | None, list[Supply]]:
     fields = BackOrder._meta.fields_map
     tail, supply = None, []
     rows = await statements.fetch(
-        TAIL_AND_SUPPLY, [product_id, *(s.value for s in (*QUEUED, *OPEN_RESTOCK))])
+        tail_and_supply_sql(), [product_id, *(s.value for s in (*QUEUED, *OPEN_RESTOCK))])
     for row in sorted(rows, key=lambda r: (r["part"], str(r["day"]), r["id"])):
         day = fields["estimated_ship_date"].to_python_value(row["day"])
         if row["part"] == 1:
@@ -120,7 +131,7 @@ async def tail_and_supply(product_id: int) -> tuple[Tail | None, list[Supply]]:
             continue
         last = Tail(row["priority"], fields["placed_at"].to_python_value(row["placed_at"]),
                     row["queue_position"] or 0, day)
-        if tail is None or last.key > tail.key:
+        if tail is None or comes_after(last, tail):
             tail = last
         elif last.key == tail.key:
             tail = replace(tail, known=False)
@@ -162,8 +173,7 @@ def estimate_at_tail(
     """
     if product.on_hand - product.allocated > 0:
         return False
-    if tail is not None and (not tail.known or (-back_order.priority, back_order.placed_at)
-                             <= tail.key):
+    if tail is not None and (not tail.known or not comes_after(back_order, tail)):
         return False
     estimate = estimate_queue(
         [back_order.entry], 0, supply, product.policy, today,

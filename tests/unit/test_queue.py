@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from datetime import timedelta
 from itertools import pairwise
@@ -11,7 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.domain.model import QueueEntry
-from api.domain.queue import in_queue_order, queue_key
+from api.domain.queue import (
+    BEFORE_TIE_BREAK,
+    QUEUE_ORDER,
+    OrderField,
+    comes_after,
+    in_queue_order,
+    orm_ordering,
+    queue_key,
+    sort_key,
+    sql_order_by,
+)
 from tests.unit.strategies import START, queued_entries
 
 PROPERTY = settings(max_examples=200, deadline=None)
@@ -21,8 +32,6 @@ def entry(
     entry_id: int, priority: int = 0, minutes: int = 0, quantity: int = 1, allocated: int = 0
 ) -> QueueEntry:
     return QueueEntry(entry_id, priority, START + timedelta(minutes=minutes), quantity, allocated)
-
-
 
 
 entries = st.lists(queued_entries, unique_by=lambda e: e.id, max_size=15)
@@ -97,3 +106,74 @@ def test_queue_order_is_idempotent(unordered: list[QueueEntry]) -> None:
     ordered = in_queue_order(unordered)
 
     assert in_queue_order(ordered) == ordered
+
+
+# The forms rendered from the declaration, shown on an order of their own.
+SIZE_THEN_NAME = (OrderField("size", descending=True), OrderField("name"))
+
+
+def test_orm_ordering_marks_descending_fields_with_a_minus() -> None:
+    assert orm_ordering(SIZE_THEN_NAME) == ("-size", "name")
+
+
+def test_sql_order_by_names_descending_fields() -> None:
+    assert sql_order_by(SIZE_THEN_NAME) == "size DESC, name"
+
+
+def test_sql_order_by_reversed_reads_from_the_end() -> None:
+    assert sql_order_by(SIZE_THEN_NAME, reverse=True) == "size, name DESC"
+
+
+def test_sql_order_by_puts_the_prefix_before_each_column() -> None:
+    assert sql_order_by(SIZE_THEN_NAME, prefix="t.") == "t.size DESC, t.name"
+
+
+def test_the_tie_break_is_the_id() -> None:
+    assert QUEUE_ORDER[-1] == OrderField("id")
+    assert BEFORE_TIE_BREAK == QUEUE_ORDER[:-1]
+
+
+def test_a_twin_but_for_its_id_does_not_come_after() -> None:
+    first, twin = entry(1, priority=1, minutes=3), entry(2, priority=1, minutes=3)
+
+    assert not comes_after(twin, first)
+    assert not comes_after(first, twin)
+
+
+@PROPERTY
+@given(queued_entries, queued_entries)
+def test_comes_after_is_the_queue_order_without_the_id(a: QueueEntry, b: QueueEntry) -> None:
+    without_id = (-a.priority, a.placed_at) > (-b.priority, b.placed_at)
+
+    assert comes_after(a, b) == without_id
+
+
+def _sorted_by_sql(unordered: list[QueueEntry], reverse: bool) -> list[int]:
+    """Ids of ``unordered`` as SQLite orders them by the rendered ORDER BY."""
+    with sqlite3.connect(":memory:") as db:
+        db.execute("CREATE TABLE back_order (id INTEGER, priority INTEGER, placed_at TEXT)")
+        db.executemany("INSERT INTO back_order VALUES (?, ?, ?)", [
+            (e.id, e.priority, e.placed_at.isoformat(timespec="microseconds"))
+            for e in unordered])
+        rows = db.execute("SELECT id FROM back_order ORDER BY "
+                          + sql_order_by(QUEUE_ORDER, reverse=reverse)).fetchall()
+    return [row[0] for row in rows]
+
+
+@PROPERTY
+@given(entries)
+def test_sql_order_by_orders_as_the_sort_key_does(unordered: list[QueueEntry]) -> None:
+    by_key = [e.id for e in in_queue_order(unordered)]
+
+    assert _sorted_by_sql(unordered, reverse=False) == by_key
+    assert _sorted_by_sql(unordered, reverse=True) == by_key[::-1]
+
+
+@PROPERTY
+@given(entries)
+def test_orm_ordering_agrees_with_the_sort_key(unordered: list[QueueEntry]) -> None:
+    ordered = list(unordered)
+    for name in reversed(orm_ordering()):  # Sorting by each field in turn, as stable sorts do.
+        ordered.sort(key=lambda e: getattr(e, name.lstrip("-")), reverse=name.startswith("-"))
+
+    assert ordered == sorted(unordered, key=sort_key)
