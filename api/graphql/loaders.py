@@ -16,6 +16,7 @@ from tortoise.functions import Max
 from tortoise.models import Model
 
 from api.domain.model import QUEUED_STATUSES
+from api.domain.money import Paid, cash_ahead_of_stock
 from api.services.queue import OPEN_RESTOCK
 from api.store.models import (
     BackOrder,
@@ -108,12 +109,11 @@ async def load_queue_figures(product_ids: Sequence[int]) -> list[QueueFigures]:
     queued = await BackOrder.filter(
         product_id__in=list(product_ids), status__in=list(QUEUED_STATUSES)
     ).values("product_id", "quantity", "allocated", "unit_price")
-    counts: dict[int, int] = defaultdict(int)
-    cash: dict[int, Decimal] = defaultdict(Decimal)
+    paid: dict[int, list[Paid]] = defaultdict(list)
     for r in queued:
-        counts[r["product_id"]] += 1
-        cash[r["product_id"]] += Decimal(r["unit_price"]) * (r["quantity"] - r["allocated"])
-    return [QueueFigures(counts.get(i, 0), cash.get(i, Decimal(0))) for i in product_ids]
+        paid[r["product_id"]].append(Paid(Decimal(r["unit_price"]), r["quantity"], r["allocated"]))
+    return [QueueFigures(len(paid.get(i, ())), cash_ahead_of_stock(paid.get(i, ())))
+            for i in product_ids]
 
 
 

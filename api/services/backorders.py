@@ -11,6 +11,7 @@ from api.domain import validation
 from api.domain.errors import InvalidTransition, NotFound, NotReleased
 from api.domain.identity import Actor, require_actor, require_staff
 from api.domain.model import QUEUED_STATUSES, Status
+from api.domain.money import cancellation_refund
 from api.domain.status import transition
 from api.services.changes import Changes
 from api.services.clock import utcnow
@@ -35,7 +36,7 @@ async def cancel_back_order(
         product.allocated -= back_order.allocated
         if was_queued:
             product.waiting -= back_order.remaining_units
-        refund = back_order.unit_price * back_order.quantity
+        refund = cancellation_refund(back_order.unit_price, back_order.quantity)
         back_order.refunded_amount = refund
         back_order.queue_position = None
         back_order.units_ahead = 0

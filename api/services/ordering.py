@@ -17,6 +17,7 @@ from api.domain.allocation import LinePlan, plan_line
 from api.domain.errors import Forbidden, IdempotencyConflict, InvalidInput
 from api.domain.identity import Actor, require_actor
 from api.domain.model import Supply
+from api.domain.money import charge
 from api.notifications import outbox as notification_outbox
 from api.services import statements
 from api.services.changes import Changes
@@ -107,7 +108,7 @@ async def _insert_order(customer: str, key: str, digest: str, requested: list[Li
         request_hash=digest,
         currency=currency,
         amount_charged=sum(
-            (products[line.sku].price * line.quantity for line in requested), Decimal(0)),
+            (charge(products[line.sku].price, line.quantity) for line in requested), Decimal(0)),
         amount_refunded=NO_MONEY,
         placed_at=now,
     )
@@ -171,7 +172,7 @@ def _order_line(order: Order, product: Product, quantity: int, plan: LinePlan) -
         product_id=product.id,
         quantity=quantity,
         unit_price=product.price,
-        amount_charged=product.price * quantity,
+        amount_charged=charge(product.price, quantity),
         allocated_now=plan.allocate_now,
         backordered=plan.backorder,
     )
