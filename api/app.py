@@ -14,7 +14,6 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from api import metrics
 from api.gateway import Gateway
-from api.graphql.fasthttp import FastQueries
 from api.graphql.schema import build_schema
 from api.graphql.view import GraphQLView
 from api.notifications.setup import dispatcher_from
@@ -45,8 +44,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                           after_mutation=after_mutation, limiter=limits)
     collector = Collector(settings.gc_settle_seconds, lambda: len(graphql.websockets),
                           lambda: graphql.closed_websockets)
-    http_graphql = FastQueries(graphql, schema.query_plan, settings, limits,
-                               after_mutation) if settings.fast_queries else graphql
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -92,14 +89,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/", home),
-            Route("/graphql", http_graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
         ],
         # Request id and log line, CORS, body limit, rate limit, token: see api/gateway.py.
-        middleware=[Middleware(Gateway, graphql=http_graphql, settings=settings,
+        middleware=[Middleware(Gateway, graphql=graphql, settings=settings,
                                limits=limits)],
         lifespan=lifespan,
     )

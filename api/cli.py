@@ -153,8 +153,9 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export_schema(args: argparse.Namespace, settings: Settings) -> int:
-    from api.graphql.schema import schema
+    from api.graphql.schema import build_schema
 
+    schema = build_schema(settings)
     Path(args.output).write_text(schema.as_str() + "\n", encoding="utf-8")
     print(f"backorders: wrote {args.output}")
     return 0

@@ -8,6 +8,7 @@ import strawberry
 
 from api.domain.model import NotificationStatus as NotificationStatusValue
 from api.graphql.context import Info
+from api.graphql.fields import column, executor_field, helper
 from api.store import models
 
 NotificationStatus = strawberry.enum(NotificationStatusValue, name="NotificationStatus")
@@ -24,7 +25,6 @@ class DeliveryAttempt:
 
 @strawberry.type
 class Notification:
-    row: strawberry.Private[models.Notification]
     id: strawberry.ID
     event: str
     channel: str
@@ -34,28 +34,15 @@ class Notification:
     created_at: datetime
     sent_at: datetime | None
     back_order_id: strawberry.ID | None
+    address: str = column("mask(r.address)", description="Where it went, partly masked.")
 
-    @classmethod
-    def of(cls, row: models.Notification) -> Notification:
-        return cls(row=row, id=strawberry.ID(str(row.id)), event=row.event, channel=row.channel,
-                   status=row.status, attempts=row.attempts, last_error=row.last_error,
-                   created_at=row.created_at, sent_at=row.sent_at,
-                   back_order_id=strawberry.ID(str(row.back_order_id))
-                   if row.back_order_id else None)
-
-    @strawberry.field(description="Where it went, partly masked.")
-    def address(self) -> str:
-        return mask(self.row.address)
-
-    @strawberry.field
-    async def attempt_log(self, info: Info) -> list[DeliveryAttempt]:
-        return [
-            DeliveryAttempt(number=a.number, outcome=a.outcome, error=a.error,
-                            worker=a.worker, at=a.at)
-            for a in await info.context.loaders.attempts.load(self.row.id)
-        ]
+    @executor_field("loads a list")
+    async def attempt_log(root: models.Notification, info: Info
+                          ) -> list[DeliveryAttempt]:
+        return await info.context.loaders.attempts.load(root.id)  # type: ignore[return-value]
 
 
+@helper
 def mask(address: str) -> str:
     if "@" in address:
         name, _, domain = address.partition("@")

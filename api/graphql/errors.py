@@ -10,7 +10,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from api.domain import errors
 
@@ -131,16 +130,10 @@ EXCEPTION_HANDLERS = [
 ]
 
 
-class DomainErrorCodes(SchemaExtension):
+def with_codes(errors_: list[GraphQLError]) -> list[GraphQLError]:
     """Domain errors raised outside a union (in queries) carry their code in ``extensions``;
     unexpected exceptions are masked: the client gets an error id, the log the traceback."""
-
-    def on_execute(self):  # type: ignore[no-untyped-def]
-        yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        result.errors = [_with_code(error) for error in result.errors]
+    return [_with_code(error) for error in errors_]
 
 
 def _with_code(error: GraphQLError) -> GraphQLError:

@@ -24,9 +24,7 @@ from api.graphql.errors import (
     OutOfStockError,
     RateLimitedError,
 )
-from api.graphql.fastquery import ORDER_RATE_COUNTED
 from api.graphql.preferences import (
-    NotificationPreferences,
     NotificationPreferencesInput,
     NotificationPreferencesPayload,
     NotificationPreferencesResult,
@@ -147,12 +145,7 @@ async def _rate_limit_order(info: Info) -> None:
     limiter, actor = info.context.limiter, info.context.actor
     if limiter is None or actor is None:
         return
-    counted = getattr(info.context.request_state, ORDER_RATE_COUNTED, None)
     try:
-        if isinstance(counted, RateLimited):
-            raise counted  # a query plan found it limited (and may have counted one hit)
-        if counted:
-            return  # a query plan counted this request, then left its error to us
         await limiter.check_order(actor.subject, info.context.address)
     except RateLimited as exc:
         if info.context.response is not None:
@@ -169,21 +162,21 @@ class Mutation:
             info.context.actor, input.sku, input.name, input.price, input.digital,
             input.on_hand, _policy(input.policy),
         )
-        return ProductPayload(product=Product.of(row))
+        return ProductPayload(product=row)
 
     @strawberry.mutation(description="Staff: change a product's back-order policy.")
     async def update_backorder_policy(
         self, info: Info, sku: str, input: BackorderPolicyInput
     ) -> ProductResult:  # type: ignore[valid-type]
         row = await catalog.update_backorder_policy(info.context.actor, sku, input.change())
-        return ProductPayload(product=Product.of(row))
+        return ProductPayload(product=row)
 
     @strawberry.mutation(description="Staff: count stock in (+) or out (-).")
     async def adjust_stock(
         self, info: Info, sku: str, delta: int, reason: str = ""
     ) -> ProductResult:  # type: ignore[valid-type]
         row = await catalog.adjust_stock(info.context.actor, sku, delta, reason)
-        return ProductPayload(product=Product.of(row))
+        return ProductPayload(product=row)
 
     @strawberry.mutation(description="Staff: expect a delivery.")
     async def schedule_restock(
@@ -192,7 +185,7 @@ class Mutation:
         row = await restocks.schedule_restock(
             info.context.actor, input.sku, input.quantity, input.expected_date, input.note
         )
-        return RestockPayload(restock=Restock.of(row))
+        return RestockPayload(restock=row)
 
     @strawberry.mutation(description="Staff: move a delivery's date or change its quantity.")
     async def reschedule_restock(
@@ -205,19 +198,19 @@ class Mutation:
         row = await restocks.reschedule_restock(
             info.context.actor, parse_id(id), expected_date, quantity
         )
-        return RestockPayload(restock=Restock.of(row))
+        return RestockPayload(restock=row)
 
     @strawberry.mutation(description="Staff: count a delivery in, in full or in part.")
     async def receive_restock(
         self, info: Info, id: strawberry.ID, quantity: int | None = None
     ) -> RestockResult:  # type: ignore[valid-type]
         row = await restocks.receive_restock(info.context.actor, parse_id(id), quantity)
-        return RestockPayload(restock=Restock.of(row))
+        return RestockPayload(restock=row)
 
     @strawberry.mutation(description="Staff: a delivery will not come.")
     async def cancel_restock(self, info: Info, id: strawberry.ID) -> RestockResult:  # type: ignore[valid-type]
         row = await restocks.cancel_restock(info.context.actor, parse_id(id))
-        return RestockPayload(restock=Restock.of(row))
+        return RestockPayload(restock=row)
 
     @strawberry.mutation(description="Buy: what is in stock is allocated, the rest back-ordered.")
     async def place_order(self, info: Info, input: PlaceOrderInput) -> PlaceOrderResult:  # type: ignore[valid-type]
@@ -230,21 +223,21 @@ class Mutation:
             customer_id=input.customer_id,
             priority=input.priority,
         )
-        return PlaceOrderPayload(order=Order.of(placed.order), replayed=placed.replayed)
+        return PlaceOrderPayload(order=placed.order, replayed=placed.replayed)
 
     @strawberry.mutation(description="Cancel an open back order with a full refund.")
     async def cancel_back_order(
         self, info: Info, id: strawberry.ID, reason: str = ""
     ) -> BackOrderResult:  # type: ignore[valid-type]
         row = await backorders.cancel_back_order(info.context.actor, parse_id(id), reason)
-        return BackOrderPayload(back_order=BackOrder.of(row))
+        return BackOrderPayload(back_order=row)
 
     @strawberry.mutation(description="Staff: ship an allocated back order.")
     async def ship_back_order(
         self, info: Info, id: strawberry.ID, tracking_code: str = ""
     ) -> BackOrderResult:  # type: ignore[valid-type]
         row = await backorders.ship_back_order(info.context.actor, parse_id(id), tracking_code)
-        return BackOrderPayload(back_order=BackOrder.of(row))
+        return BackOrderPayload(back_order=row)
 
     @strawberry.mutation(description="Where and about what a customer hears of changes.")
     async def set_notification_preferences(
@@ -253,11 +246,11 @@ class Mutation:
         row = await preferences.set_preferences(
             info.context.actor, input.to_service(), customer_id=input.customer_id
         )
-        return NotificationPreferencesPayload(preferences=NotificationPreferences.of(row))
+        return NotificationPreferencesPayload(preferences=row)
 
     @strawberry.mutation(description="Staff: ship the units an order line took from stock.")
     async def ship_order_line(
         self, info: Info, id: strawberry.ID, tracking_code: str = ""
     ) -> OrderLineResult:  # type: ignore[valid-type]
         row = await backorders.ship_order_line(info.context.actor, parse_id(id), tracking_code)
-        return OrderLinePayload(line=OrderLine.of(row))
+        return OrderLinePayload(line=row)

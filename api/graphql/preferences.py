@@ -10,8 +10,8 @@ import strawberry
 from api.domain.model import Channel as ChannelValue
 from api.domain.model import NotificationEvent as NotificationEventValue
 from api.graphql.errors import ForbiddenError, InvalidInputError
+from api.graphql.fields import column, helper
 from api.services.preferences import PreferencesInput
-from api.store import models
 
 Channel = strawberry.enum(ChannelValue, name="Channel")
 NotificationEvent = strawberry.enum(NotificationEventValue, name="NotificationEvent")
@@ -23,21 +23,21 @@ class NotificationPreferences:
     email: str | None
     phone: str | None
     push_target: str | None
-    channels: list[Channel]  # type: ignore[valid-type]
-    events: list[NotificationEvent] = strawberry.field(  # type: ignore[valid-type]
-        description="Empty means every event.")
+    channels: list[Channel] = column("_channels(r.channels)")  # type: ignore[valid-type]
+    events: list[NotificationEvent] = column(  # type: ignore[valid-type]
+        "_events(r.events)", description="Empty means every event.")
     opted_out: bool
     updated_at: datetime | None
 
-    @classmethod
-    def of(cls, row: models.NotificationPreferences) -> NotificationPreferences:
-        return cls(
-            customer_id=row.customer_id, email=row.email, phone=row.phone,
-            push_target=row.push_target,
-            channels=[ChannelValue(c) for c in row.channels or []],
-            events=[NotificationEventValue(e) for e in row.events or []],
-            opted_out=row.opted_out, updated_at=row.updated_at,
-        )
+
+@helper
+def _channels(stored: list[str] | None) -> list[ChannelValue]:
+    return [ChannelValue(c) for c in stored or []]
+
+
+@helper
+def _events(stored: list[str] | None) -> list[NotificationEventValue]:
+    return [NotificationEventValue(e) for e in stored or []]
 
 
 @strawberry.input

@@ -8,6 +8,7 @@ from api.domain import validation
 from api.domain.identity import Role, require_actor, require_staff
 from api.graphql.context import Info
 from api.graphql.delivery import Notification, NotificationStatus
+from api.graphql.fields import executor_field
 from api.graphql.loaders import prefetch_for
 from api.graphql.preferences import NotificationPreferences
 from api.graphql.types import (
@@ -39,17 +40,17 @@ class Viewer:
     id: str
     role: RoleEnum  # type: ignore[valid-type]
 
-    @strawberry.field
+    @executor_field("takes page arguments, reads a page")
     async def orders(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> OrderConnection:
         size = reads.page_size(first, info.context.settings.max_page_size)
-        return OrderConnection.of(await reads.list_orders(self.id, size, after), Order.of)
+        return OrderConnection.of(await reads.list_orders(self.id, size, after))
 
-    @strawberry.field
+    @executor_field("reads the preferences")
     async def notification_preferences(self, info: Info) -> NotificationPreferences:
         row = await preferences.get_preferences(info.context.actor, self.id)
-        return NotificationPreferences.of(row)
+        return row
 
 
 @strawberry.type
@@ -57,7 +58,7 @@ class Query:
     @strawberry.field(description="A product by SKU; public.")
     async def product(self, sku: str) -> Product | None:
         row = await reads.get_product(sku)
-        return Product.of(row) if row else None
+        return row
 
     @strawberry.field(description="Products in SKU order; public.")
     async def products(
@@ -69,12 +70,12 @@ class Query:
     ) -> ProductConnection:
         size = reads.page_size(first, info.context.settings.max_page_size)
         page = await reads.list_products(size, after, availability, utcnow().date())
-        return ProductConnection.of(page, Product.of)
+        return ProductConnection.of(page)
 
     @strawberry.field(description="Your own back order, or any for staff; null if not visible.")
     async def back_order(self, info: Info, id: strawberry.ID) -> BackOrder | None:
         row = await reads.get_back_order(info.context.actor, parse_id(id))
-        return BackOrder.of(row) if row else None
+        return row
 
     @strawberry.field(description="Back orders you may see: your own, or all for staff.")
     async def back_orders(
@@ -91,15 +92,15 @@ class Query:
         size = reads.page_size(first, info.context.settings.max_page_size)
         page = await reads.list_back_orders(
             actor, size, after, sku=sku, statuses=status, customer_id=customer_id,
-            sort=order_by, with_orders=True,
+            sort=order_by, with_orders=True, light=True,
         )
         await prefetch_for(info.context.loaders, page.items, page.orders)
-        return BackOrderConnection.of(page, BackOrder.of)
+        return BackOrderConnection.of(page)
 
     @strawberry.field(description="Your own order, or any for staff; null if not visible.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         row = await reads.get_order(info.context.actor, parse_id(id))
-        return Order.of(row) if row else None
+        return row
 
     @strawberry.field(description="The signed-in customer or staff member; null when anonymous.")
     def viewer(self, info: Info) -> Viewer | None:
@@ -117,7 +118,7 @@ class Query:
         require_staff(info.context.actor)
         size = reads.page_size(first, info.context.settings.max_page_size)
         page = await reads.list_notifications(size, after, status)
-        return NotificationConnection.of(page, Notification.of)
+        return NotificationConnection.of(page)
 
     @strawberry.field(description="A product's restocks, soonest first; public.")
     async def restocks(
@@ -125,4 +126,4 @@ class Query:
     ) -> list[Restock]:
         if include_closed:
             require_staff(info.context.actor)
-        return [Restock.of(r) for r in await reads.list_restocks(sku, include_closed)]
+        return await reads.list_restocks(sku, include_closed)

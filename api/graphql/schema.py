@@ -1,10 +1,8 @@
-"""The schema, built once per app."""
+"""The schema, built by ``create_app(settings)`` (and by the SDL export), never at import."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 import strawberry
@@ -23,18 +21,20 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
 from api import metrics
-from api.graphql.errors import EXCEPTION_HANDLERS, DomainErrorCodes
-from api.graphql.fastpath import compiler
-from api.graphql.fastquery import query_planner
+from api.graphql.errors import EXCEPTION_HANDLERS, with_codes
 from api.graphql.limits import cost_limit
 from api.graphql.mutations import Mutation
+from api.graphql.plans import Planner, planned_executor
 from api.graphql.queries import Query
 from api.graphql.subscriptions import Subscription
 from api.settings import Settings
 
 
-class Observe(SchemaExtension):
-    """Counts and times each operation, named by its root fields (bounded label values)."""
+class Operations(SchemaExtension):
+    """Our part of every operation, in one extension (each one costs every operation a
+    little): domain error codes and masking (``errors.with_codes``), waking whoever
+    publishes the outbox after a mutation (committed by then), and a count and time of each
+    operation, named by its root fields (bounded label values)."""
 
     def on_operation(self):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
@@ -49,6 +49,16 @@ class Observe(SchemaExtension):
         state = getattr(context.context, "request_state", None)
         if state is not None:
             state.operation = label
+
+    def on_execute(self):  # type: ignore[no-untyped-def]
+        yield
+        execution = self.execution_context
+        result = execution.result
+        if result is not None and result.errors:
+            result.errors = with_codes(result.errors)
+        hook = getattr(execution.context, "after_mutation", None)
+        if hook is not None and execution.operation_type is OperationType.MUTATION:
+            hook()
 
 
 def operation_label(context: Any) -> str:
@@ -68,52 +78,9 @@ def operation_label(context: Any) -> str:
     return f"{operation.operation.value}:{','.join(fields[:3])}"
 
 
-class AfterMutation(SchemaExtension):
-    """After a mutation (committed by then), wake whoever publishes the outbox."""
-
-    def on_execute(self):  # type: ignore[no-untyped-def]
-        yield
-        context = self.execution_context.context
-        hook = getattr(context, "after_mutation", None)
-        if hook is not None and self.execution_context.operation_type is OperationType.MUTATION:
-            hook()
-
-
-class Schema(strawberry.Schema):
-    """Strawberry's schema, with the subscription fast path of ``fastpath.py`` and the
-    query plans of ``fastquery.py`` (validated with the same ``rules`` and token limit)."""
-
-    def __init__(self, *args: Any, rules: tuple[Any, ...] = (), max_tokens: int = 5000,
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._plan = compiler(self._schema)
-        self.query_plan = lru_cache(maxsize=512)(
-            query_planner(self._schema, rules, max_tokens))
-
-    async def stream(
-        self,
-        query: str | None,
-        variable_values: dict[str, Any] | None = None,
-        context_value: Any | None = None,
-        root_value: Any | None = None,
-        operation_name: str | None = None,
-        operation_extensions: dict[str, Any] | None = None,
-        allowed_operation_types: Iterable[OperationType] | None = None,
-    ) -> Any:
-        allowed = allowed_operation_types is None or (
-            OperationType.SUBSCRIPTION in allowed_operation_types)
-        plan = self._plan(query, operation_name) if allowed else None
-        if plan is not None:
-            return plan.run(context_value, variable_values)
-        return await super().stream(
-            query, variable_values, context_value, root_value, operation_name,
-            operation_extensions, allowed_operation_types,
-        )
-
-
-def build_schema(settings: Settings | None = None) -> Schema:
-    """The schema with the abuse limits of ``settings`` (see README: Limits)."""
-    settings = settings or Settings()
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with the abuse limits of ``settings`` (see README: Limits), completing
+    plain selections by compiled plans unless ``settings.fast_queries`` is off."""
     # The rule classes are made once: the validation cache is keyed by them, and a class
     # made per request (as QueryDepthLimiter does) would miss it every time.
     rules = (
@@ -126,23 +93,17 @@ def build_schema(settings: Settings | None = None) -> Schema:
         lambda: ParserCache(maxsize=1024),
         lambda: AddValidationRules(list(rules)),
         lambda: ValidationCache(maxsize=1024),
-        DomainErrorCodes,
-        AfterMutation,
-        Observe,
+        Operations,
     ]
     if not settings.introspection_on:
         extensions.append(DisableIntrospection)
-    return Schema(
+    return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(relay_max_results=100),
-        rules=rules,
-        max_tokens=settings.max_tokens,
+        execution_context_class=planned_executor(Planner()) if settings.fast_queries
+        else None,
     )
-
-
-# The exported SDL and the in-process tests use this one; the app builds its own.
-schema = build_schema(Settings(environment="development"))

@@ -2,8 +2,8 @@
 
 A subscription joins the hub before it reads the database, so nothing committed in between
 is missed; events it already covered (version not above the last one sent) are skipped.
-The row streams here serve both the Strawberry fields below and the fast path
-(``fastpath.py``) that renders a simple selection without the executor.
+Each event is a row (or a row made from an event's snapshot); the executor completes the
+subscriber's selection on it like any query's, by plan where the selection is plain.
 """
 
 from __future__ import annotations
@@ -170,13 +170,13 @@ class Subscription:
     ) -> AsyncGenerator[BackOrder, None]:
         async for row in back_order_rows(info.context, str(id), since_version):
             _fresh(info)
-            yield BackOrder.of(row)
+            yield row
 
     @strawberry.subscription(description="Every back order of the signed-in customer.")
     async def my_back_orders(self, info: Info) -> AsyncGenerator[BackOrder, None]:
         async for row in customer_rows(info.context):
             _fresh(info)
-            yield BackOrder.of(row)
+            yield row
 
     @strawberry.subscription(description="Availability and stock of one product; public.")
     async def product_stock_changed(
@@ -184,7 +184,7 @@ class Subscription:
     ) -> AsyncGenerator[Product, None]:
         async for row in product_rows(info.context, sku):
             _fresh(info)
-            yield Product.of(row)
+            yield row
 
     @strawberry.subscription(
         description="Staff: a product's queue as it changes (waiting back orders first).")
@@ -193,12 +193,5 @@ class Subscription:
     ) -> AsyncGenerator[BackOrder, None]:
         async for row in queue_rows(info.context, sku):
             _fresh(info)
-            yield BackOrder.of(row)
+            yield row
 
-
-ROW_STREAMS: dict[str, Callable[..., AsyncIterator[Any]]] = {
-    "backOrderUpdated": back_order_rows,
-    "myBackOrders": customer_rows,
-    "productStockChanged": product_rows,
-    "backOrderQueue": queue_rows,
-}

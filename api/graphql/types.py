@@ -1,8 +1,13 @@
-"""GraphQL object types over the store's rows."""
+"""GraphQL object types over the store's rows.
+
+Each field is declared once, here (see ``fields.py``): a plain attribute of the row, a
+``column`` expression, a ``known`` row, or an ``executor_field``. The executor's resolvers
+and the compiled plans (``plans.py``) are both made from these declarations. An object of a
+row type *is* its row (``models.BackOrder``, ...): there is no copy to keep in step.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
@@ -16,6 +21,7 @@ from api.domain.model import Availability as AvailabilityValue
 from api.domain.model import RestockStatus as RestockStatusValue
 from api.domain.model import Status as StatusValue
 from api.graphql.context import Info
+from api.graphql.fields import column, executor_field, helper, known
 from api.services.clock import utcnow
 from api.services.reads import Page, product_availability
 from api.store import models
@@ -30,14 +36,19 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@strawberry.type
+@helper
+def _availability(product: models.Product) -> AvailabilityValue:
+    return product_availability(product, utcnow().date())
+
+
+# Its row is the pair (amount, currency).
+@strawberry.type(description="An amount of money in a currency.")
 class Money:
-    amount: Decimal
-    currency: str
+    amount: Decimal = column("r[0]")
+    currency: str = column("r[1]", description="ISO 4217 code, e.g. EUR.")
 
 
-def money(info: Info, amount: Decimal) -> Money:
-    return Money(amount=amount, currency=info.context.settings.currency)
+SHOP_CURRENCY = "ctx.settings.currency"
 
 
 @strawberry.type
@@ -58,18 +69,17 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    count: strawberry.Private[Callable[[], Awaitable[int]]]
+    page: strawberry.Private[Page[Any]]
 
-    @strawberry.field(description="All items that match the filter, on every page.")
+    @executor_field("counts with its own query", description="All items that match the "
+                    "filter, on every page.")
     async def total_count(self) -> int:
-        return await self.count()
+        return await self.page.count()
 
     @classmethod
-    def of(cls, page: Page[Any], convert: object) -> Connection[T]:
-        edges = [
-            Edge(cursor=cursor, node=convert(item))  # type: ignore[operator]
-            for item, cursor in zip(page.items, page.cursors, strict=True)
-        ]
+    def of(cls, page: Page[Any]) -> Connection[T]:
+        edges = [Edge(cursor=cursor, node=item)
+                 for item, cursor in zip(page.items, page.cursors, strict=True)]
         return cls(
             edges=edges,
             page_info=PageInfo(
@@ -78,19 +88,21 @@ class Connection(Generic[T]):
                 start_cursor=page.cursors[0] if page.cursors else None,
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
-            count=page.count,
+            page=page,
         )
 
 
-@strawberry.type
+# The row of Stock and BackorderPolicy is the product; of Customer, the customer's id.
+@strawberry.type(description="A product's stock figures.")
 class Stock:
     on_hand: int
     allocated: int = strawberry.field(description="Promised to orders, not yet shipped.")
-    available: int = strawberry.field(description="On hand minus allocated.")
-    backordered: int = strawberry.field(description="Units of open back orders still waiting.")
+    available: int = column("r.on_hand - r.allocated", description="On hand minus allocated.")
+    backordered: int = column("r.waiting",
+                              description="Units of open back orders still waiting.")
 
 
-@strawberry.type
+@strawberry.type(description="How a product may be back-ordered.")
 class BackorderPolicy:
     allow_backorders: bool
     backorder_cap: int | None = strawberry.field(
@@ -111,77 +123,49 @@ class QueueFigures:
 
 @strawberry.type
 class Product:
-    row: strawberry.Private[models.Product]
     id: strawberry.ID
     sku: str
     name: str
     digital: bool
     discontinued: bool
     version: int
+    price: Money = column(f"(r.price, {SHOP_CURRENCY})")
+    stock: Stock = column("r")
+    availability: Availability = column("_availability(r)")  # type: ignore[valid-type]
+    policy: BackorderPolicy = column("r")
 
-    @classmethod
-    def of(cls, row: models.Product) -> Product:
-        return cls(row=row, id=strawberry.ID(str(row.id)), sku=row.sku, name=row.name,
-                   digital=row.digital, discontinued=row.discontinued, version=row.version)
-
-    @strawberry.field
-    def price(self, info: Info) -> Money:
-        return money(info, self.row.price)
-
-    @strawberry.field
-    def stock(self) -> Stock:
-        r = self.row
-        return Stock(on_hand=r.on_hand, allocated=r.allocated,
-                     available=r.on_hand - r.allocated, backordered=r.waiting)
-
-    @strawberry.field
-    def availability(self) -> Availability:  # type: ignore[valid-type]
-        return product_availability(self.row, utcnow().date())
-
-    @strawberry.field
-    def policy(self) -> BackorderPolicy:
-        p = self.row.policy
-        return BackorderPolicy(
-            allow_backorders=p.allow_backorders, backorder_cap=p.cap,
-            lead_time_days=p.lead_time_days, handling_days=p.handling_days,
-            release_date=p.release_date, delay_grace_days=p.delay_grace_days,
-            low_stock_threshold=p.low_stock_threshold,
-        )
-
-    @strawberry.field(
-        description="When an order placed now for this quantity would ship in full; null "
-        "when it cannot be ordered."
-    )
-    async def estimated_ship_date(self, info: Info, quantity: int = 1) -> date | None:
+    @executor_field("takes an argument and loads restocks and the queue's tail",
+                    description="When an order placed now for this quantity would ship in "
+                    "full; null when it cannot be ordered.")
+    async def estimated_ship_date(root: models.Product, info: Info,
+                                  quantity: int = 1) -> date | None:
         validation.positive(quantity, "quantity")
-        r = self.row
         loaders = info.context.loaders
-        restocks = await loaders.open_restocks.load(r.id)
-        tail = await loaders.queue_tail_date.load(r.id)
-        return quote(r.stock, r.policy, r.discontinued, quantity,
+        restocks = await loaders.open_restocks.load(root.id)
+        tail = await loaders.queue_tail_date.load(root.id)
+        return quote(root.stock, root.policy, root.discontinued, quantity,
                      [x.supply for x in restocks], tail, utcnow().date())
 
-    @strawberry.field
-    async def restocks(self, info: Info) -> list[Restock]:
-        return [Restock.of(r) for r in await info.context.loaders.open_restocks.load(self.row.id)]
+    @executor_field("loads a list")
+    async def restocks(root: models.Product, info: Info) -> list[Restock]:
+        return await info.context.loaders.open_restocks.load(root.id)  # type: ignore[return-value]
 
-    @strawberry.field(
-        description="Staff only (null for others): the open queue and the cash taken ahead "
-        "of stock."
-    )
-    async def queue_figures(self, info: Info) -> QueueFigures | None:
+    @executor_field("staff only, loads figures", description="Staff only (null for others): "
+                    "the open queue and the cash taken ahead of stock.")
+    async def queue_figures(root: models.Product, info: Info
+                            ) -> QueueFigures | None:
         if info.context.actor is None or not info.context.actor.is_staff:
             return None
-        figures = await info.context.loaders.queue_figures.load(self.row.id)
+        figures = await info.context.loaders.queue_figures.load(root.id)
         return QueueFigures(
             open_back_orders=figures.open_back_orders,
-            cash_collected_ahead_of_stock=money(info, figures.cash_ahead_of_stock),
+            cash_collected_ahead_of_stock=(  # type: ignore[arg-type]
+                figures.cash_ahead_of_stock, info.context.settings.currency),
         )
 
 
 @strawberry.type
 class Restock:
-    row: strawberry.Private[models.Restock]
     id: strawberry.ID
     quantity: int
     received: int
@@ -189,16 +173,7 @@ class Restock:
     expected_date: date
     status: RestockStatus  # type: ignore[valid-type]
     note: str
-
-    @classmethod
-    def of(cls, row: models.Restock) -> Restock:
-        return cls(row=row, id=strawberry.ID(str(row.id)), quantity=row.quantity,
-                   received=row.received, outstanding=row.outstanding,
-                   expected_date=row.expected_date, status=row.status, note=row.note)
-
-    @strawberry.field
-    async def product(self, info: Info) -> Product:
-        return Product.of(await _product(info, self.row.product_id))
+    product: Product = known("products", "r.product_id")
 
 
 @strawberry.type
@@ -210,24 +185,24 @@ class BackOrderEvent:
     detail: JSON
 
 
-@strawberry.type
+@strawberry.type(description="Who placed an order.")
 class Customer:
-    id: str
+    id: str = column("r")
 
 
 @strawberry.type(description="A customer's place in one product's queue for some units.")
 class BackOrder:
-    row: strawberry.Private[models.BackOrder]
     id: strawberry.ID
     status: BackOrderStatus  # type: ignore[valid-type]
     quantity: int
-    allocated_quantity: int
-    remaining_quantity: int
+    allocated_quantity: int = column("r.allocated")
+    remaining_quantity: int = column("r.quantity - r.allocated")
     queue_position: int | None = strawberry.field(
         description="1 for the head of the queue; null once fully allocated or closed.")
     units_ahead: int
     estimated_ship_date: date
-    estimate_is_scheduled: bool = strawberry.field(
+    estimate_is_scheduled: bool = column(
+        "r.estimate_scheduled",
         description="False when no scheduled restock covers it (lead-time estimate).")
     promised_date: date = strawberry.field(description="The date first promised.")
     delayed: bool
@@ -235,141 +210,56 @@ class BackOrder:
     placed_at: datetime
     tracking_code: str | None
     version: int = strawberry.field(description="Grows by one with every change.")
+    unit_price: Money = column(f"(r.unit_price, {SHOP_CURRENCY})")
+    refunded_amount: Money = column(f"(r.refunded_amount, {SHOP_CURRENCY})")
+    customer: Customer = column("r.customer_id")
+    product: Product = known("products", "r.product_id")
+    order: Order = known("orders", "r.order_id")
 
-    @classmethod
-    def of(cls, row: models.BackOrder) -> BackOrder:
-        return cls(
-            row=row, id=strawberry.ID(str(row.id)), status=row.status, quantity=row.quantity,
-            allocated_quantity=row.allocated, remaining_quantity=row.remaining_units,
-            queue_position=row.queue_position, units_ahead=row.units_ahead,
-            estimated_ship_date=row.estimated_ship_date,
-            estimate_is_scheduled=row.estimate_scheduled, promised_date=row.promised_date,
-            delayed=row.delayed, priority=row.priority, placed_at=row.placed_at,
-            tracking_code=row.tracking_code, version=row.version,
-        )
+    @executor_field("loads a list", description="Messages about this back order: the "
+                    "delivery log.")
+    async def notifications(root: models.BackOrder, info: Info
+                            ) -> list[Annotated[Notification,
+                                                strawberry.lazy("api.graphql.delivery")]]:
+        return await info.context.loaders.notifications.load(root.id)  # type: ignore[return-value]
 
-    @strawberry.field
-    def unit_price(self, info: Info) -> Money:
-        return money(info, self.row.unit_price)
-
-    @strawberry.field
-    def refunded_amount(self, info: Info) -> Money:
-        return money(info, self.row.refunded_amount)
-
-    @strawberry.field
-    def customer(self) -> Customer:
-        return Customer(id=self.row.customer_id)
-
-    @strawberry.field
-    def product(self, info: Info) -> Product:
-        # Synchronous when the page prefetched it (no awaitable per node), else loaded.
-        known = info.context.loaders.known_products.get(self.row.product_id)
-        if known is not None:
-            return Product.of(known)
-        return _load(Product.of, _product(info, self.row.product_id))  # type: ignore[return-value]
-
-    @strawberry.field
-    def order(self, info: Info) -> Order:
-        known = info.context.loaders.known_orders.get(self.row.order_id)
-        if known is not None:
-            return Order.of(known)
-        return _load(Order.of, _order(info, self.row.order_id))  # type: ignore[return-value]
-
-    @strawberry.field(description="Messages about this back order: the delivery log.")
-    async def notifications(self, info: Info) -> list[Annotated[
-            Notification, strawberry.lazy("api.graphql.delivery")]]:
-        from api.graphql.delivery import Notification as NotificationType
-
-        rows = await info.context.loaders.notifications.load(self.row.id)
-        return [NotificationType.of(r) for r in rows]
-
-    @strawberry.field(description="Every change, oldest first.")
-    async def history(self, info: Info) -> list[BackOrderEvent]:
-        return [
-            BackOrderEvent(kind=e.kind, status=e.status, version=e.version, at=e.at,
-                           detail=e.detail)  # type: ignore[arg-type]
-            for e in await info.context.loaders.history.load(self.row.id)
-        ]
+    @executor_field("loads a list", description="Every change, oldest first.")
+    async def history(root: models.BackOrder, info: Info
+                      ) -> list[BackOrderEvent]:
+        return await info.context.loaders.history.load(root.id)  # type: ignore[return-value]
 
 
 @strawberry.type
 class OrderLine:
-    row: strawberry.Private[models.OrderLine]
     id: strawberry.ID
     quantity: int
-    allocated_quantity: int = strawberry.field(description="Taken from stock when placed.")
-    backordered_quantity: int
+    allocated_quantity: int = column("r.allocated_now",
+                                     description="Taken from stock when placed.")
+    backordered_quantity: int = column("r.backordered")
     shipped_at: datetime | None = strawberry.field(
         description="When the units taken from stock shipped (back orders ship apart).")
     tracking_code: str | None
-
-    @classmethod
-    def of(cls, row: models.OrderLine) -> OrderLine:
-        return cls(row=row, id=strawberry.ID(str(row.id)), quantity=row.quantity,
-                   allocated_quantity=row.allocated_now, backordered_quantity=row.backordered,
-                   shipped_at=row.shipped_at, tracking_code=row.tracking_code)
-
-    @strawberry.field
-    def unit_price(self, info: Info) -> Money:
-        return money(info, self.row.unit_price)
-
-    @strawberry.field
-    def amount_charged(self, info: Info) -> Money:
-        return money(info, self.row.amount_charged)
-
-    @strawberry.field
-    async def product(self, info: Info) -> Product:
-        return Product.of(await _product(info, self.row.product_id))
+    unit_price: Money = column(f"(r.unit_price, {SHOP_CURRENCY})")
+    amount_charged: Money = column(f"(r.amount_charged, {SHOP_CURRENCY})")
+    product: Product = known("products", "r.product_id")
 
 
 @strawberry.type
 class Order:
-    row: strawberry.Private[models.Order]
     id: strawberry.ID
     idempotency_key: str
     placed_at: datetime
+    customer: Customer = column("r.customer_id")
+    amount_charged: Money = column("(r.amount_charged, r.currency)")
+    amount_refunded: Money = column("(r.amount_refunded, r.currency)")
 
-    @classmethod
-    def of(cls, row: models.Order) -> Order:
-        return cls(row=row, id=strawberry.ID(str(row.id)), idempotency_key=row.idempotency_key,
-                   placed_at=row.placed_at)
+    @executor_field("loads a list")
+    async def lines(root: models.Order, info: Info) -> list[OrderLine]:
+        return await info.context.loaders.lines.load(root.id)  # type: ignore[return-value]
 
-    @strawberry.field
-    def customer(self) -> Customer:
-        return Customer(id=self.row.customer_id)
-
-    @strawberry.field
-    def amount_charged(self) -> Money:
-        return Money(amount=self.row.amount_charged, currency=self.row.currency)
-
-    @strawberry.field
-    def amount_refunded(self) -> Money:
-        return Money(amount=self.row.amount_refunded, currency=self.row.currency)
-
-    @strawberry.field
-    async def lines(self, info: Info) -> list[OrderLine]:
-        return [OrderLine.of(r) for r in await info.context.loaders.lines.load(self.row.id)]
-
-    @strawberry.field
-    async def back_orders(self, info: Info) -> list[BackOrder]:
-        rows = await info.context.loaders.back_orders.load(self.row.id)
-        return [BackOrder.of(r) for r in rows]
-
-
-async def _load(convert: Any, row: Any) -> Any:
-    return convert(await row)
-
-
-async def _order(info: Info, order_id: int) -> models.Order:
-    row = await info.context.loaders.order.load(order_id)
-    assert row is not None
-    return row
-
-
-async def _product(info: Info, product_id: int) -> models.Product:
-    row = await info.context.loaders.product.load(product_id)
-    assert row is not None
-    return row
+    @executor_field("loads a list")
+    async def back_orders(root: models.Order, info: Info) -> list[BackOrder]:
+        return await info.context.loaders.back_orders.load(root.id)  # type: ignore[return-value]
 
 
 ProductConnection = Connection[Product]

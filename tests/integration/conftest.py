@@ -11,8 +11,8 @@ import pytest
 
 from api.domain.identity import Actor, Role
 from api.graphql.context import Context
-from api.graphql.schema import schema
 from api.settings import Settings
+from tests.inprocess import schema
 
 STAFF = Actor("staff-1", Role.STAFF)
 ALICE = Actor("alice", Role.CUSTOMER)

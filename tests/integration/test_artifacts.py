@@ -7,8 +7,8 @@ from pathlib import Path
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from api.graphql.schema import schema
 from api.store.database import tortoise_config
+from tests.inprocess import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,9 +13,9 @@ from graphql import GraphQLError
 
 from api.domain.identity import Actor
 from api.graphql.context import Context
-from api.graphql.schema import schema
 from api.realtime.hub import Hub
 from api.settings import Settings
+from tests.inprocess import schema
 from tests.integration import steps
 from tests.integration.conftest import ALICE, BOB, STAFF, Run
 from tests.integration.test_ordering import in_days

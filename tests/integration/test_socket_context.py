@@ -7,10 +7,10 @@ from typing import Any
 
 from api.graphql.context import Context
 from api.graphql.loaders import LazyLoaders
-from api.graphql.schema import schema
 from api.graphql.subscriptions import OVERFLOW_CLOSE_CODE
 from api.realtime.hub import Hub
 from api.settings import Settings
+from tests.inprocess import schema
 from tests.integration import steps
 from tests.integration.conftest import ALICE, STAFF, Run
 

@@ -1,0 +1,309 @@
+"""Compiled plans: how the executor completes an object whose selection is plain.
+
+Strawberry's executor costs about 10 µs per field it resolves; a page of 100 back orders
+with their product and order is about 2,500 fields. Most clients send a handful of fixed
+documents, so this module plugs into graphql-core's own seam for it, the executor class
+(``Schema(execution_context_class=...)``): when the executor is about to complete an object
+(``complete_object_value``), the selection on that object is compiled once into a Python
+function of (object, context) that returns the completed value, and that function answers
+instead of resolving field by field.
+
+Everything else stays the executor's: parsing, validation with every limit, variable
+coercion, the root fields' resolvers (so authorisation, rate limits and the use case run
+exactly once), error handling, extensions, metrics and after-commit work; over HTTP and
+both websocket protocols alike. A selection the plans cannot answer (a field that takes
+arguments or loads a list, an abstract type, ``@defer``) is completed by the executor, whose
+child objects may be planned again.
+
+Field values come from the declarations in ``types.py`` (``fields.py`` says how): a plan
+and the executor's resolvers are made from the same text. Serialisation follows the field's
+GraphQL type, as the executor's does. A plan never produces an error: where the executor
+would (a null in a non-null field), or where it needs something it does not have (a row no
+read put aside), it hands the object back to the executor (counted ``executor``); one that
+raises anything else is logged with a reference and counted ``failed``, and the executor
+answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    OperationDefinitionNode,
+    VariableNode,
+    is_abstract_type,
+    visit,
+)
+from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
+from graphql.language import DirectiveNode, Visitor
+from prometheus_client import Counter
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.graphql import fields
+from api.graphql.fields import Column, Known
+
+log = logging.getLogger("backorders.plans")
+
+PLAN_COMPLETIONS = Counter(
+    "backorders_plan_completions_total",
+    "Objects completed by a compiled plan (planned), handed back to the executor "
+    "(executor), failed in a plan (failed), or whose selection no plan answers "
+    "(unplannable, counted once per distinct selection)", ["type", "outcome"])
+
+
+def plan_meters(type_name: str) -> tuple[Any, Any, Any]:
+    return tuple(PLAN_COMPLETIONS.labels(type_name, outcome)  # type: ignore[return-value]
+                 for outcome in ("planned", "executor", "failed"))
+
+IDENTITY_SCALARS = frozenset({"Int", "Float", "String", "Boolean"})
+"""Scalars whose values our rows hold as the JSON value itself (the differential test
+checks that against the executor's ``serialize``)."""
+
+
+class Unplanned(Exception):
+    """This object needs the executor: a null where the schema says non-null, or a row no
+    read of this request put aside."""
+
+
+class NotPlain(Exception):
+    """The selection cannot be compiled."""
+
+
+def _nn(value: Any) -> Any:
+    if value is None:
+        raise Unplanned
+    return value
+
+
+def _known(rows: dict[Any, Any], key: Any) -> Any:
+    row = rows.get(key)
+    if row is None:
+        raise Unplanned
+    return row
+
+
+@dataclass
+class Plan:
+    type_name: str
+    project: Callable[[Any, Any], dict[str, Any]]
+    personal: bool
+    """Reads the request (the actor, its loaders): a subscription event is not shared."""
+    keep: tuple[Any, ...]
+    """The nodes the cache key names by id: kept alive, so no id is reused."""
+    last: tuple[Any, dict[str, Any]] | None = None
+    meters: tuple[Any, Any, Any] = field(default=(None, None, None))
+
+
+class _Writer:
+    """Writes one function per object selection, each returning a dict display."""
+
+    def __init__(self, executor: Any) -> None:
+        self.executor = executor
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {**fields.NAMES, "_nn": _nn, "_known": _known,
+                                      "Unplanned": Unplanned}
+        self.count = 0
+        self.personal = False
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def selection(self, object_type: GraphQLObjectType, details: FieldDetailsList) -> str:
+        ex = self.executor
+        grouped, deferred, _ = collect_subfields(
+            ex.schema, ex.fragments, ex.variable_values, ex.operation, object_type, details,
+            ex.hide_suggestions)
+        if deferred:
+            raise NotPlain
+        items = []
+        for key, group in grouped.items():
+            items.append(f"{key!r}: {self.field(object_type, group)}")
+        name = self.fresh("_f")
+        self.lines.append(f"def {name}(r, ctx):\n    return {{{', '.join(items)}}}\n")
+        return name
+
+    def field(self, parent: GraphQLObjectType, group: FieldDetailsList) -> str:
+        node = group[0].node
+        name = node.name.value
+        if name == "__typename":
+            return repr(parent.name)
+        definition = parent.fields.get(name)
+        if definition is None or definition.args or any(
+                d.node.arguments or d.fragment_variable_values for d in group):
+            raise NotPlain
+        strawberry_field = definition.extensions.get("strawberry-definition")
+        if strawberry_field is None:
+            raise NotPlain
+        spec = fields.spec_of(strawberry_field)
+        if spec is None:
+            expr = f"r.{strawberry_field.python_name}"
+        elif isinstance(spec, Column):
+            expr = fields.guarded(spec)
+            self.personal |= spec.staff
+        elif isinstance(spec, Known):
+            expr = f"_known(ctx.loaders.known_{spec.kind}, {spec.key})"
+            self.personal = True
+        else:
+            raise NotPlain
+        return self.value(definition.type, expr, group)
+
+    def value(self, type_: GraphQLOutputType, expr: str, group: FieldDetailsList) -> str:
+        if isinstance(type_, GraphQLNonNull):
+            return self.complete(type_.of_type, f"_nn({expr})", group)
+        v = self.fresh("v")
+        return f"(None if ({v} := {expr}) is None else {self.complete(type_, v, group)})"
+
+    def complete(self, type_: Any, expr: str, group: FieldDetailsList) -> str:
+        """The completed value of ``expr``, known not to be null."""
+        if isinstance(type_, GraphQLList):
+            x = self.fresh("x")
+            return f"[{self.value(type_.of_type, x, group)} for {x} in {expr}]"
+        if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
+            if type_.name in IDENTITY_SCALARS:
+                return expr
+            if type_.name == "ID":
+                return f"str({expr})"
+            serialize = self.fresh("_s")
+            self.names[serialize] = type_.serialize
+            return f"{serialize}({expr})"
+        if is_abstract_type(type_) or not isinstance(type_, GraphQLObjectType):
+            raise NotPlain
+        if type_.is_type_of is not None:
+            raise NotPlain  # checked per value by the executor
+        return f"{self.selection(type_, group)}({expr}, ctx)"
+
+    def build(self, name: str) -> Callable[[Any, Any], dict[str, Any]]:
+        exec("\n".join(self.lines), self.names)  # expressions of our own declarations only
+        return self.names[name]  # type: ignore[no-any-return]
+
+
+def compile_plan(executor: Any, object_type: GraphQLObjectType,
+                 details: FieldDetailsList) -> Plan:
+    """Raises NotPlain for a selection the executor must complete."""
+    if object_type.is_type_of is not None:
+        raise NotPlain  # checked per value by the executor
+    writer = _Writer(executor)
+    name = writer.selection(object_type, details)
+    keep = tuple(d.node for d in details)
+    return Plan(object_type.name, writer.build(name), writer.personal, keep,
+                meters=plan_meters(object_type.name))
+
+
+def _directive_variables(operation: OperationDefinitionNode, fragments: Any) -> tuple[str, ...]:
+    """Variables that ``@include``/``@skip`` read: a plan is made per value of them."""
+    found: set[str] = set()
+
+    class Find(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            for argument in node.arguments or ():
+                if isinstance(argument.value, VariableNode):
+                    found.add(argument.value.name.value)
+
+    visit(operation, Find())
+    for fragment in fragments.values():
+        visit(fragment.definition, Find())
+    return tuple(sorted(found))
+
+
+class Planner:
+    """Plans by (object type, the field nodes being completed, the directives' variables),
+    in a bounded cache. The nodes come from the parser cache's documents, so one document
+    sent again finds its plans."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.plans: OrderedDict[Any, Plan | None] = OrderedDict()
+        self.directive_variables: OrderedDict[int, tuple[Any, tuple[str, ...]]] = (
+            OrderedDict())
+
+    def find(self, executor: Any, object_type: GraphQLObjectType,
+             details: FieldDetailsList) -> Plan | None:
+        switches = self._switches(executor)
+        key = (object_type, *map(id, [d.node for d in details]), switches)
+        plans = self.plans
+        try:
+            plan = plans[key]
+        except KeyError:
+            try:
+                plan = compile_plan(executor, object_type, details)
+            except NotPlain:
+                plan = None
+                PLAN_COMPLETIONS.labels(object_type.name, "unplannable").inc()
+            plans[key] = plan
+            if len(plans) > self.size:
+                plans.popitem(last=False)
+        return plan
+
+    def _switches(self, executor: Any) -> tuple[Any, ...]:
+        operation = executor.operation
+        known = self.directive_variables.get(id(operation))
+        if known is None or known[0] is not operation:
+            known = (operation, _directive_variables(operation, executor.fragments))
+            self.directive_variables[id(operation)] = known
+            if len(self.directive_variables) > self.size:
+                self.directive_variables.popitem(last=False)
+        if not known[1]:
+            return ()
+        coerced = executor.variable_values.coerced
+        return tuple(coerced.get(name) for name in known[1])
+
+
+def planned_executor(planner: Planner) -> type[StrawberryGraphQLCoreExecutionContext]:
+    """The executor class that completes objects by plan where it can."""
+
+    class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
+        shared_event = False
+        """A subscription event's executor: subscribers of one event share its rendering."""
+
+        def build_per_event_executor(self, payload: Any) -> Any:
+            executor = super().build_per_event_executor(payload)
+            executor.shared_event = True  # type: ignore[attr-defined]
+            return executor
+
+        def complete_object_value(self, return_type: GraphQLObjectType,
+                                  field_details_list: FieldDetailsList, info: Any, path: Any,
+                                  result: Any, position_context: Any) -> Any:
+            plan = planner.find(self, return_type, field_details_list)
+            if plan is not None:
+                answer = _run(plan, result, self.context_value,
+                              self.shared_event and not plan.personal)
+                if answer is not None:
+                    return answer
+            return super().complete_object_value(return_type, field_details_list, info,
+                                                 path, result, position_context)
+
+    return PlannedExecutor
+
+
+def _run(plan: Plan, row: Any, context: Any, share: bool) -> dict[str, Any] | None:
+    last = plan.last
+    if share and last is not None and last[0] is row:
+        return last[1]
+    planned, handed_back, failed = plan.meters
+    try:
+        data = plan.project(row, context)
+    except Unplanned:
+        handed_back.inc()
+        return None
+    except Exception as exc:
+        reference = uuid.uuid4().hex[:12]
+        log.error("plan for %s failed (reference %s); the executor answers", plan.type_name,
+                  reference, exc_info=exc)
+        failed.inc()
+        return None
+    planned.inc()
+    if share:
+        plan.last = (row, data)
+    return data
