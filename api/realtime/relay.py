@@ -13,10 +13,11 @@ from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from api.realtime.bus import EventBus
-from api.realtime.events import pack
+from api.realtime.events import ENVELOPE_BYTES, MAX_MESSAGE_BYTES, pack
 from api.services.clock import utcnow
 from api.services.statements import fetch
 from api.store.models import OutboxEvent
+from api.store.snapshots import SNAPSHOT_MODELS, column_bytes, worst_case_bytes
 
 log = logging.getLogger("backorders.realtime")
 
@@ -39,6 +40,7 @@ class OutboxRelay:
         self._wake.set()
 
     async def start(self) -> None:
+        check_event_sizes()
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -95,6 +97,24 @@ class OutboxRelay:
         rows = await get_connection("default").execute_query_dict(
             f"SELECT pg_try_advisory_xact_lock({ADVISORY_LOCK}) AS got")
         return bool(rows[0]["got"])
+
+
+def worst_case_message_bytes() -> int:
+    """The largest message one snapshot event can need, from declared sizes alone: the
+    outbox's topic and key columns around the largest snapshot any model can make."""
+    outbox = OutboxEvent._meta.fields_map
+    envelope = ENVELOPE_BYTES + sum(column_bytes(outbox[name]) or MAX_MESSAGE_BYTES
+                                    for name in ("topic", "key"))
+    return envelope + max(worst_case_bytes(model) for model in SNAPSHOT_MODELS)
+
+
+def check_event_sizes() -> None:
+    """Every live event fits a message by construction; a model change that breaks that
+    stops the server at start-up instead of setting events aside."""
+    need = worst_case_message_bytes()
+    if need > MAX_MESSAGE_BYTES:
+        raise RuntimeError(f"a live event can take {need} bytes, over the {MAX_MESSAGE_BYTES}"
+                           " of a message: bound or leave out a column (api/store/snapshots.py)")
 
 
 def _json_text(payload: Any) -> str:

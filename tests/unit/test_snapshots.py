@@ -1,4 +1,4 @@
-"""What a live event's snapshot holds is derived from the models, within a known size."""
+"""What a live event's snapshot holds is derived from the models, and always fits a message."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from tortoise.fields.data import CharEnumFieldInstance
 from tortoise.models import Model
 
 from api.domain.model import Status
+from api.realtime import relay
+from api.realtime.events import MAX_MESSAGE_BYTES, encode
 from api.store import snapshots
-from api.store.models import BackOrder, Product
+from api.store.models import BackOrder, OutboxEvent, Product
 from api.store.snapshots import (
     BACK_ORDER_FIELDS,
     MAX_COLUMN_BYTES,
@@ -75,6 +77,19 @@ def test_the_public_field_lists_are_the_derived_ones() -> None:
     assert {"order_id", "line_id", "product_id"} <= set(BACK_ORDER_FIELDS)
 
 
+def test_every_live_event_fits_a_message_by_construction() -> None:
+    assert relay.worst_case_message_bytes() <= MAX_MESSAGE_BYTES < 7_999
+    relay.check_event_sizes()
+
+
+def test_start_up_refuses_a_model_whose_events_could_outgrow_a_message(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(relay, "SNAPSHOT_MODELS", (Gadget,))
+    monkeypatch.setattr(relay, "MAX_MESSAGE_BYTES", worst_case_bytes(Gadget))
+    with pytest.raises(RuntimeError, match="over the"):
+        relay.check_event_sizes()
+
+
 # Values anywhere in each column's declared range, for the size bound's property test.
 
 def _tz(offset: timedelta) -> timezone:
@@ -125,6 +140,11 @@ def _as_jsonb(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(", ", ": ")).encode()
 
 
+_outbox = OutboxEvent._meta.fields_map
+_topics = st.text(max_size=_outbox["topic"].max_length)  # type: ignore[attr-defined]
+_keys = st.text(max_size=_outbox["key"].max_length)  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("model", [BackOrder, Product])
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
@@ -135,6 +155,8 @@ def test_no_row_within_its_declared_sizes_makes_a_larger_event(
     bound = worst_case_bytes(model)
     assert len(orjson.dumps(document)) <= bound
     assert len(_as_jsonb(document)) <= bound
+    item = encode(data.draw(_topics), data.draw(_keys), _as_jsonb(document).decode())
+    assert len(item.encode()) + 2 <= relay.worst_case_message_bytes()
 
 
 def _worst(field: fields.Field[Any]) -> Any:
