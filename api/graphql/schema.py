@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, get_operation_ast
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import DocumentNode, FieldNode, GraphQLError, get_operation_ast, parse, validate
+from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, SchemaExtension
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
@@ -30,11 +24,62 @@ from api.graphql.subscriptions import Subscription
 from api.settings import Settings
 
 
+class Documents:
+    """Parsed and validated documents, remembered by text and by document (one per schema).
+
+    Most clients send a few fixed documents: each is parsed (with the token limit) and
+    validated (with every rule) once. Validation results are kept by the document's
+    identity, which the parse cache keeps stable, not by its hash (hashing a document walks
+    all of it)."""
+
+    def __init__(self, rules: tuple[Any, ...], max_tokens: int, size: int = 1024) -> None:
+        self.rules = rules
+        self.max_tokens = max_tokens
+        self.size = size
+        self.parse = lru_cache(maxsize=size)(self._parse)
+        self.validated: OrderedDict[tuple[int, Any], tuple[DocumentNode, list[GraphQLError]]]
+        self.validated = OrderedDict()
+
+    def _parse(self, query: str) -> DocumentNode:
+        return parse(query, max_tokens=self.max_tokens)
+
+    def validate(self, schema: Any, document: DocumentNode, rules: tuple[Any, ...]
+                 ) -> list[GraphQLError]:
+        key = (id(document), rules)
+        known = self.validated.get(key)
+        if known is not None and known[0] is document:
+            return known[1]
+        errors = validate(schema, document, rules)
+        self.validated[key] = (document, errors)
+        if len(self.validated) > self.size:
+            self.validated.popitem(last=False)
+        return errors
+
+
 class Operations(SchemaExtension):
-    """Our part of every operation, in one extension (each one costs every operation a
-    little): domain error codes and masking (``errors.with_codes``), waking whoever
-    publishes the outbox after a mutation (committed by then), and a count and time of each
-    operation, named by its root fields (bounded label values)."""
+    """Our part of every operation, in one extension (each extension costs every operation,
+    and every open subscription, a little): the token limit and the parse cache, validation
+    with every rule and its cache (``Documents``), domain error codes and masking
+    (``errors.with_codes``), waking whoever publishes the outbox after a mutation (committed
+    by then), and a count and time of each operation, named by its root fields (bounded
+    label values)."""
+
+    def __init__(self, documents: Documents) -> None:
+        self.documents = documents
+
+    def on_parse(self):  # type: ignore[no-untyped-def]
+        context = self.execution_context
+        if context.query:  # else Strawberry says the query is missing
+            context.graphql_document = self.documents.parse(context.query)
+        yield
+
+    def on_validate(self):  # type: ignore[no-untyped-def]
+        context = self.execution_context
+        assert context.graphql_document is not None
+        context.pre_execution_errors = self.documents.validate(
+            context.schema._schema, context.graphql_document,
+            (*context.validation_rules, *self.documents.rules))
+        yield
 
     def on_operation(self):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
@@ -88,13 +133,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         cost_limit(settings.max_cost, settings.max_page_size),
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     )
-    extensions: list[Any] = [
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: ParserCache(maxsize=1024),
-        lambda: AddValidationRules(list(rules)),
-        lambda: ValidationCache(maxsize=1024),
-        Operations,
-    ]
+    documents = Documents(rules, settings.max_tokens)
+    extensions: list[Any] = [lambda: Operations(documents)]
     if not settings.introspection_on:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
