@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from api import metrics
-from api.notifications import outbox as notification_outbox
-from api.services import statements
+from api.services import messages
+from api.store import statements
 from api.store.models import BackOrder, BackOrderEvent, OutboxEvent, Product
 from api.store.snapshots import snapshot
 
@@ -24,7 +24,7 @@ class Changes:
     """One use case's changes; ``flush`` writes them inside its transaction."""
 
     def __init__(self, now: datetime,
-                 preferences: notification_outbox.Preferences | None = None) -> None:
+                 preferences: messages.Preferences | None = None) -> None:
         self.now = now
         self._preferences = preferences or {}
         self._dirty: dict[int, BackOrder] = {}
@@ -81,7 +81,7 @@ class Changes:
             product.version += 1
         await statements.update_rows(list(self._products.values()), PRODUCT_COLUMNS)
         await statements.insert_values(OutboxEvent, OUTBOX_FIELDS, self._outbox(events))
-        await notification_outbox.write(events, self._staff, self.now, self._preferences,
+        await messages.write(events, self._staff, self.now, self._preferences,
                                         self._products)
         allocated = sum(int(d.get("units", 0)) for _, kind, d in events
                         if kind in ("ALLOCATED", "PARTIALLY_ALLOCATED"))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from api.domain.errors import NotFound
-from api.services import statements
+from api.store import statements
 from api.store.models import Product
 
 

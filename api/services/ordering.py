@@ -18,8 +18,7 @@ from api.domain.errors import Forbidden, IdempotencyConflict, InvalidInput
 from api.domain.identity import Actor, require_actor
 from api.domain.model import Supply
 from api.domain.money import charge
-from api.notifications import outbox as notification_outbox
-from api.services import statements
+from api.services import messages
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_products_by_sku
@@ -30,6 +29,7 @@ from api.services.queue import (
     resync_queue,
     tail_and_supply,
 )
+from api.store import statements
 from api.store.models import BackOrder, Order, OrderLine, Product
 
 MAX_LINES = 50
@@ -84,7 +84,7 @@ async def _place(
 ) -> Order:
     async with in_transaction():
         # Read before the lock: nothing under the product lock waits for it.
-        preferences = await notification_outbox.preferences_of(customer)
+        preferences = await messages.preferences_of(customer)
         products = await lock_products_by_sku(line.sku for line in requested)
         # Stamped under the lock: placement order is lock order, so a new back order
         # lands at the tail of its queue and needs no resync.

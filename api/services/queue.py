@@ -14,9 +14,8 @@ from api.domain.model import QUEUED_STATUSES, Policy, Status, Supply
 from api.domain.queue import BEFORE_TIE_BREAK, comes_after, orm_ordering, sort_key, sql_order_by
 from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.domain.status import status_for_allocation, transition
-from api.services import statements
 from api.services.changes import Changes
-from api.store import prepared
+from api.store import prepared, statements
 from api.store.models import BackOrder, Product, Restock
 
 OPEN_RESTOCK = OPEN_RESTOCK_STATUSES

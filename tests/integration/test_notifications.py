@@ -254,7 +254,7 @@ async def test_the_delivery_log_in_graphql(
 async def test_large_changes_are_read_in_chunks(
     gql: Run, db: str, smtp: SmtpSink, http: HttpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api.notifications import outbox
+    from api.services import messages as outbox
     monkeypatch.setattr(outbox, "CHUNK", 1)  # every list above one id takes several queries
     for actor, email in ((ALICE, "alice@example.com"), (BOB, "bob@example.com")):
         await _prefer(gql, actor, email=email, channels=["EMAIL"], events=["DATE_CHANGED"])

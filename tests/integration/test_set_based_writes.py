@@ -13,7 +13,8 @@ import pytest
 from tortoise.connection import get_connection
 
 from api.domain.identity import Actor, Role
-from api.services import catalog, ordering, queue, restocks, statements
+from api.services import catalog, ordering, queue, restocks
+from api.store import statements
 from api.store.models import (
     BackOrder,
     BackOrderEvent,

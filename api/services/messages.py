@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from api.domain.model import QUEUED_STATUSES, Channel, NotificationStatus
-from api.services import statements
-from api.store import prepared
+from api.store import prepared, statements
 from api.store.models import BackOrder, Notification, NotificationPreferences, Product
 
 Preferences = dict[str, NotificationPreferences | None]

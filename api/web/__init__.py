@@ -1,1 +1,0 @@
-"""Pages for people: (later) the order-status page and the logistics board."""
