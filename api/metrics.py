@@ -21,6 +21,9 @@ OUTBOX_DEPTH = Gauge("backorders_notification_outbox_depth", "Messages waiting t
 OUTBOX_AGE = Gauge("backorders_notification_outbox_oldest_due_seconds",
                    "How long the oldest due message has waited")
 EVENTS_DEPTH = Gauge("backorders_event_outbox_unpublished", "Live events not yet published")
+EVENTS_SET_ASIDE = Counter("backorders_events_set_aside_total",
+                           "Live events the relay set aside unpublished, never to retry",
+                           ["reason"])
 NOTIFICATIONS = Gauge("backorders_notifications", "Messages by channel and status",
                       ["channel", "status"])
 BACKORDERED = Gauge("backorders_open_backordered_units", "Units waiting in every queue")

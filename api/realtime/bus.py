@@ -53,6 +53,15 @@ class EventBus:
                 raise ConnectionError("the event bus is not connected")
             await broadcast.publish(channel=CHANNEL, message=message)
 
+    async def probe(self) -> bool:
+        """Whether the broker takes a message now (a heartbeat): after a refused event, it
+        tells that event's own fault from a broker that is out."""
+        try:
+            await asyncio.wait_for(self.publish(HEARTBEAT), self.heartbeat)
+        except Exception:
+            return False
+        return True
+
     async def _listen(self) -> None:
         delay = 0.2
         first = True
@@ -69,8 +78,7 @@ class EventBus:
                     log.info("event bus connected to %s", _safe(self.url))
                     while True:
                         event = await asyncio.wait_for(subscriber.get(), self.heartbeat * 3)
-                        for item in unpack(event.message):
-                            self.hub.dispatch(item)
+                        self._deliver(event.message)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any broker failure: reconnect
@@ -79,6 +87,21 @@ class EventBus:
             await self._close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    def _deliver(self, message: str) -> None:
+        """Hand a message's events to the hub. One that cannot be read or addressed is
+        logged and dropped: it is no reason to drop the connection, nor the others."""
+        try:
+            events = unpack(message)
+        except Exception as exc:
+            log.error("event bus: unreadable message dropped (%s: %s)", type(exc).__name__, exc)
+            return
+        for item in events:
+            try:
+                self.hub.dispatch(item)
+            except Exception as exc:
+                log.error("event bus: event %s:%s dropped (%s: %s)", item.topic, item.key,
+                          type(exc).__name__, exc)
 
     async def _beat(self) -> None:
         while True:

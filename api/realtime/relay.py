@@ -1,10 +1,15 @@
-"""Publishes committed outbox events in order; a rolled-back change never reaches the table."""
+"""Publishes committed outbox events in order; a rolled-back change never reaches the table.
+
+An event that can never go out (too large, unwritable, or refused by a broker that takes
+everything else) is set aside: marked, logged with its id and counted, so it never holds
+back the events after it. A broker that refuses everything sets nothing aside."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -12,8 +17,15 @@ import orjson
 from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
+from api import metrics
 from api.realtime.bus import EventBus
-from api.realtime.events import ENVELOPE_BYTES, MAX_MESSAGE_BYTES, pack
+from api.realtime.events import (
+    ENVELOPE_BYTES,
+    MAX_MESSAGE_BYTES,
+    Unpublishable,
+    batches,
+    encode,
+)
 from api.services.clock import utcnow
 from api.services.statements import fetch
 from api.store.models import OutboxEvent
@@ -23,6 +35,21 @@ log = logging.getLogger("backorders.realtime")
 
 ADVISORY_LOCK = 7_204_316_001
 """Only one relay at a time publishes, across every instance, so events keep their order."""
+SET_ASIDE_CHARS: int = OutboxEvent._meta.fields_map["set_aside"].max_length  # type: ignore[attr-defined]
+
+
+class BrokerUnavailable(ConnectionError):
+    """Every publish fails, heartbeats too: the events wait, none is set aside."""
+
+
+@dataclass
+class Round:
+    """What one batch came to: rows read, ids published, ids set aside and why."""
+
+    read: int = 0
+    published: list[int] = field(default_factory=list)
+    set_aside: dict[int, Unpublishable] = field(default_factory=dict)
+    outage: BrokerUnavailable | None = None
 
 
 class OutboxRelay:
@@ -50,12 +77,13 @@ class OutboxRelay:
                 await self._task
 
     async def drain(self) -> int:
-        """Publish everything committed so far; returns how many events went out."""
+        """Publish everything committed so far; returns how many events went out. Raises
+        ``BrokerUnavailable`` when the broker refuses everything (nothing is set aside)."""
         total = 0
         while True:
-            sent = await self._publish_batch()
-            total += sent
-            if sent < self.batch:
+            done = await self._publish_batch()
+            total += len(done.published)
+            if done.read < self.batch:
                 return total
 
     async def _run(self) -> None:
@@ -75,23 +103,78 @@ class OutboxRelay:
                 log.warning("outbox relay: %s: %s", type(exc).__name__, exc)
                 await asyncio.sleep(self.poll)
 
-    async def _publish_batch(self) -> int:
+    async def _publish_batch(self) -> Round:
         if not self.bus.connected.is_set():
-            return 0
+            return Round()
         async with in_transaction():
             if self.postgres and not await self._lock():
-                return 0
+                return Round()
             # Fixed SQL, and the payload passed on as the JSON text it is stored as: a model
             # per row would parse two timestamps and the payload, to write it out again.
             rows = await fetch("SELECT id, topic, key, payload FROM outbox_event"
                                " WHERE published_at IS NULL ORDER BY id LIMIT $1", [self.batch])
-            if not rows:
-                return 0
-            for message in pack((r["topic"], r["key"], _json_text(r["payload"])) for r in rows):
+            done = await self._send(rows)
+            now = utcnow()
+            if done.published:
+                await OutboxEvent.filter(id__in=done.published).update(published_at=now)
+            for event_id, why in done.set_aside.items():
+                await OutboxEvent.filter(id=event_id).update(
+                    published_at=now, set_aside=str(why)[:SET_ASIDE_CHARS])
+        for event_id, why in done.set_aside.items():  # counted once committed
+            log.error("outbox event %s set aside, never to be retried: %s", event_id, why)
+            metrics.EVENTS_SET_ASIDE.labels(why.reason).inc()
+        if done.outage is not None:
+            raise done.outage
+        return done
+
+    async def _send(self, rows: list[dict[str, Any]]) -> Round:
+        """Publish the rows in order; set aside each one that can never go out."""
+        done = Round(read=len(rows))
+        items: dict[int, str] = {}
+        for row in rows:
+            try:
+                items[row["id"]] = encode(row["topic"], row["key"], _json_text(row["payload"]))
+            except Unpublishable as exc:
+                done.set_aside[row["id"]] = exc
+            except Exception as exc:  # a payload the driver decoded and cannot write again
+                done.set_aside[row["id"]] = Unpublishable(
+                    "unencodable", f"{type(exc).__name__}: {exc}")
+        for ids, message in batches(items.items()):
+            try:
                 await self.bus.publish(message)
-            await OutboxEvent.filter(id__in=[r["id"] for r in rows]).update(
-                published_at=utcnow())
-        return len(rows)
+            except Exception:
+                if not await self._one_by_one(ids, items, done):
+                    break
+            else:
+                done.published += ids
+        return done
+
+    async def _one_by_one(self, ids: list[int], items: dict[int, str], done: Round) -> bool:
+        """After a message failed, each of its events alone. One the broker refuses twice,
+        taking a heartbeat in between, is set aside; if the heartbeat fails too the broker
+        is out: stop (returns False) and leave the rest for a later round."""
+        for event_id in ids:
+            message = f"[{items[event_id]}]"
+            if await self._refusal(message) is None:
+                done.published.append(event_id)
+                continue
+            if not await self.bus.probe():
+                done.outage = BrokerUnavailable("the broker refuses every message")
+                return False
+            if (refused := await self._refusal(message)) is None:
+                done.published.append(event_id)
+            else:
+                done.set_aside[event_id] = Unpublishable(
+                    "refused", f"{type(refused).__name__}: {refused}")
+        return True
+
+    async def _refusal(self, message: str) -> Exception | None:
+        """Publish; the error if the broker refused."""
+        try:
+            await self.bus.publish(message)
+        except Exception as exc:
+            return exc
+        return None
 
     async def _lock(self) -> bool:
         rows = await get_connection("default").execute_query_dict(

@@ -211,7 +211,10 @@ class OutboxEvent(Model):
     key = fields.CharField(max_length=128)
     payload: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When the relay was done with the event: it went out, or (set_aside says why) it never
+    # can and was put aside so the events after it are not held back.
     published_at = fields.DatetimeField(null=True)
+    set_aside = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "outbox_event"
