@@ -172,21 +172,18 @@ class LazyLoaders(Loaders):
 
 async def prefetch_for(loaders: Loaders, back_orders: Sequence[BackOrder],
                        orders: Mapping[int, Order] | None = None) -> None:
-    """The products and orders of a page (``orders`` when the page read them already), for
-    synchronous resolvers."""
+    """The products and orders of a page (``orders`` when the page read them already), put
+    aside for ``known`` fields (``fields.known``: the row if put aside, else its loader)."""
     if orders:
         loaders.known_orders.update(orders)
-        loaders.order.prime_many(orders)
     products = {b.product_id for b in back_orders} - loaders.known_products.keys()
     missing = {b.order_id for b in back_orders} - loaders.known_orders.keys()
     if products:
         found = {p.id: p for p in await products_by_id(products)}
         loaders.known_products.update(found)
-        loaders.product.prime_many(found)
     if missing:
         found_orders = {o.id: o for o in await Order.filter(id__in=missing)}
         loaders.known_orders.update(found_orders)
-        loaders.order.prime_many(found_orders)
 
 
 async def products_by_id(ids: Iterable[int]) -> list[Product]:

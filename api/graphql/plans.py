@@ -177,6 +177,11 @@ class _Writer:
                 return f"str({expr})"
             serialize = self.fresh("_s")
             self.names[serialize] = type_.serialize
+            if isinstance(type_, GraphQLEnumType):  # by a dict of the enum's own values
+                names = self.fresh("_e")
+                self.names[names] = {value.value: name for name, value in type_.values.items()}
+                v = self.fresh("v")
+                return f"({names}.get({v} := {expr}) or {serialize}({v}))"
             return f"{serialize}({expr})"
         if is_abstract_type(type_) or not isinstance(type_, GraphQLObjectType):
             raise NotPlain
