@@ -27,9 +27,9 @@ from api.realtime.events import (
     encode,
 )
 from api.services.clock import utcnow
-from api.services.statements import fetch
 from api.store.models import OutboxEvent
 from api.store.snapshots import SNAPSHOT_MODELS, column_bytes, worst_case_bytes
+from api.store.statements import fetch
 
 log = logging.getLogger("backorders.realtime")
 

@@ -15,7 +15,7 @@ from api.realtime.bus import EventBus
 from api.realtime.events import Event
 from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
-from api.services import statements
+from api.store import statements
 from api.store.database import is_postgres
 from api.store.models import BackOrder, Order, OrderLine, OutboxEvent, Product
 from api.store.snapshots import (
