@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field("memory://", description="limits storage, e.g. redis://")
     max_page_size: int = Field(100, ge=1, le=1000)
     fast_queries: bool = True
-    """Answer plain product and backOrders documents without the executor (fastquery.py)."""
+    """Complete plain selections by compiled plans (api/graphql/plans.py); off: resolvers."""
     broadcast_url: str = Field(
         "memory://", description="memory:// (one instance), postgres://... or redis://..."
     )
