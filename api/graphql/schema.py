@@ -70,7 +70,10 @@ class Operations(SchemaExtension):
     def on_parse(self):  # type: ignore[no-untyped-def]
         context = self.execution_context
         if context.query:  # else Strawberry says the query is missing
-            context.graphql_document = self.documents.parse(context.query)
+            try:
+                context.graphql_document = self.documents.parse(context.query)
+            except GraphQLError:  # Strawberry parses it again and answers with the error
+                context.parse_options["max_tokens"] = self.documents.max_tokens
         yield
 
     def on_validate(self):  # type: ignore[no-untyped-def]
