@@ -17,7 +17,7 @@ from tortoise.models import Model
 
 from api.domain.model import QUEUED_STATUSES
 from api.domain.money import Paid, cash_ahead_of_stock
-from api.services.queue import OPEN_RESTOCK
+from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.store.models import (
     BackOrder,
     BackOrderEvent,
@@ -77,7 +77,7 @@ async def load_attempts(notification_ids: Sequence[int]) -> list[list[Notificati
 
 async def load_open_restocks(product_ids: Sequence[int]) -> list[list[Restock]]:
     return await _grouped(Restock, "product_id", product_ids, "expected_date", "id",
-                          status__in=OPEN_RESTOCK)
+                          status__in=list(OPEN_RESTOCK_STATUSES))
 
 
 async def load_queue_tail_dates(product_ids: Sequence[int]) -> list[date | None]:

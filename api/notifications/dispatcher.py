@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from api.domain.model import NotificationStatus, RestockStatus
+from api.domain.model import NotificationStatus
+from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.services.clock import utcnow
 from api.store.models import Notification, NotificationAttempt, Product, Restock
 from notifiers import Message, Outcome, deliver, render
@@ -188,7 +189,7 @@ class Dispatcher:
         self._last_overdue_check = now
         async with in_transaction():
             query = Restock.filter(
-                status__in=[RestockStatus.SCHEDULED, RestockStatus.PARTIALLY_RECEIVED],
+                status__in=list(OPEN_RESTOCK_STATUSES),
                 expected_date__lt=now.date(), overdue_alerted_at__isnull=True)
             overdue = await (query.select_for_update(skip_locked=True) if self.postgres
                              else query)
