@@ -99,8 +99,6 @@ class Plan:
     project: Callable[[Any, Any], dict[str, Any]]
     personal: bool
     """Reads the request (the actor, its loaders): a subscription event is not shared."""
-    keep: tuple[Any, ...]
-    """The nodes the cache key names by id: kept alive, so no id is reused."""
     last: tuple[Any, dict[str, Any]] | None = None
     meters: tuple[Any, Any, Any] = field(default=(None, None, None))
 
@@ -201,8 +199,7 @@ def compile_plan(executor: Any, object_type: GraphQLObjectType,
         raise NotPlain  # checked per value by the executor
     writer = _Writer(executor)
     name = writer.selection(object_type, details)
-    keep = tuple(d.node for d in details)
-    return Plan(object_type.name, writer.build(name), writer.personal, keep,
+    return Plan(object_type.name, writer.build(name), writer.personal,
                 meters=plan_meters(object_type.name))
 
 
@@ -229,26 +226,26 @@ class Planner:
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self.plans: OrderedDict[Any, Plan | None] = OrderedDict()
+        self.plans: OrderedDict[Any, tuple[tuple[Any, ...], Plan | None]] = OrderedDict()
         self.directive_variables: OrderedDict[int, tuple[Any, tuple[str, ...]]] = (
             OrderedDict())
 
     def find(self, executor: Any, object_type: GraphQLObjectType,
              details: FieldDetailsList) -> Plan | None:
-        switches = self._switches(executor)
-        key = (object_type, *map(id, [d.node for d in details]), switches)
-        plans = self.plans
+        nodes = tuple(d.node for d in details)
+        key = (object_type, *map(id, nodes), self._switches(executor))
+        entry = self.plans.get(key)
+        if entry is not None and all(a is b for a, b in zip(entry[0], nodes, strict=True)):
+            return entry[1]
         try:
-            plan = plans[key]
-        except KeyError:
-            try:
-                plan = compile_plan(executor, object_type, details)
-            except NotPlain:
-                plan = None
-                PLAN_COMPLETIONS.labels(object_type.name, "unplannable").inc()
-            plans[key] = plan
-            if len(plans) > self.size:
-                plans.popitem(last=False)
+            plan: Plan | None = compile_plan(executor, object_type, details)
+        except NotPlain:
+            plan = None
+            PLAN_COMPLETIONS.labels(object_type.name, "unplannable").inc()
+        # The nodes are kept with the entry (a plan or None), so no id in a key is reused.
+        self.plans[key] = (nodes, plan)
+        if len(self.plans) > self.size:
+            self.plans.popitem(last=False)
         return plan
 
     def _switches(self, executor: Any) -> tuple[Any, ...]:
