@@ -24,10 +24,27 @@ class Message:
     html: str | None = None
 
 
+def units(count: int, word: str = "unit") -> str:
+    """``no units``, ``1 unit``, ``3 units``: a count with its noun, for templates."""
+    if count == 0:
+        return f"no {word}s"
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def times(name: str, count: int) -> str:
+    """``Keyboard`` for one, ``3 x Keyboard`` for more."""
+    return name if count == 1 else f"{count} x {name}"
+
+
+def are(count: int) -> str:
+    """The verb that agrees with ``count``: ``is`` for one, ``are`` otherwise."""
+    return "is" if count == 1 else "are"
+
+
 @lru_cache(maxsize=8)
 def _environment(override: str | None) -> Environment:
     loaders = [FileSystemLoader(override)] if override else []
-    return Environment(
+    environment = Environment(
         loader=ChoiceLoader([*loaders, FileSystemLoader(str(BUILT_IN))]),
         undefined=StrictUndefined,
         autoescape=False,
@@ -35,6 +52,8 @@ def _environment(override: str | None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    environment.filters.update(units=units, are=are, times=times)
+    return environment
 
 
 def _block(event: str, name: str, data: dict[str, Any], override: str | None) -> str:

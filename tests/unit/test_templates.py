@@ -1,0 +1,164 @@
+"""Every template renders every event for every state of the back order, on every channel:
+no ``None``, no empty value, counts that agree with their words."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from api.domain.model import Status
+from api.services.messages import message_data
+from api.store.models import BackOrder, Product
+from notifiers import CHANNELS, EVENTS, render
+
+TODAY = date(2026, 3, 2)
+CUSTOMER_EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "CANCELLED",
+                   "DELAY_OFFER")
+STAFF_EVENTS = ("RESTOCK_OVERDUE", "CAP_REACHED")
+
+
+def back_order(status: Status, quantity: int, allocated: int, position: int | None,
+               ahead: int, **extra: Any) -> BackOrder:
+    return BackOrder(
+        id=7, order_id=1, line_id=1, product_id=1, customer_id="alice", status=status,
+        quantity=quantity, allocated=allocated, queue_position=position, units_ahead=ahead,
+        placed_at=datetime(2026, 3, 1, tzinfo=UTC), unit_price=Decimal("12.50"),
+        estimated_ship_date=TODAY + timedelta(days=9), promised_date=TODAY + timedelta(days=5),
+        **extra)
+
+
+STATES = {
+    "first in line, one unit": back_order(Status.WAITING, 1, 0, 1, 0),
+    "behind one unit": back_order(Status.WAITING, 2, 0, 2, 1),
+    "far behind, no delivery scheduled": back_order(Status.WAITING, 3, 0, 9, 40),
+    "scheduled": back_order(Status.WAITING, 1, 0, 1, 0, estimate_scheduled=True),
+    "one of three set aside": back_order(Status.PARTIALLY_ALLOCATED, 3, 1, 1, 0),
+    "two of three set aside": back_order(Status.PARTIALLY_ALLOCATED, 3, 2, 1, 0),
+    "pre-order set aside at once": back_order(Status.ALLOCATED, 1, 1, None, 0),
+    "three set aside": back_order(Status.ALLOCATED, 3, 3, None, 0),
+    "shipped with a tracking code": back_order(Status.SHIPPED, 1, 1, None, 0,
+                                               tracking_code="1Z999"),
+    "shipped without one": back_order(Status.SHIPPED, 2, 2, None, 0, tracking_code=""),
+    "cancelled": back_order(Status.CANCELLED, 2, 0, None, 0,
+                            refunded_amount=Decimal("25.00")),
+}
+QUEUED = (Status.WAITING, Status.PARTIALLY_ALLOCATED)
+WRITTEN_IN = {
+    "PLACED": (*QUEUED, Status.ALLOCATED),  # a pre-order with stock is set aside at once
+    "DATE_CHANGED": QUEUED,
+    "DELAY_OFFER": QUEUED,
+    "ALLOCATED": (Status.PARTIALLY_ALLOCATED, Status.ALLOCATED),
+    "SHIPPED": (Status.SHIPPED,),
+    "CANCELLED": (Status.CANCELLED,),
+}
+"""The states a back order can be in when each event's message is written (its data is
+the back order as that change left it)."""
+CASES = [(event, state) for event in CUSTOMER_EVENTS for state, row in STATES.items()
+         if row.status in WRITTEN_IN[event]]
+PRODUCT = Product(id=1, sku="KB-ERGO", name="Ergonomic keyboard", price=Decimal("12.50"))
+STAFF_DATA = {
+    "RESTOCK_OVERDUE": [
+        {"restock_id": 4, "sku": "KB-ERGO", "product_name": "Ergonomic keyboard",
+         "quantity": q, "outstanding": o, "expected_date": "2026-03-01", "waiting": w}
+        for q, o, w in ((1, 1, 0), (3, 1, 1), (10, 4, 25))],
+    "CAP_REACHED": [
+        {"sku": "KB-ERGO", "product_name": "Ergonomic keyboard", "cap": c, "waiting": c}
+        for c in (1, 2, 100)],
+}
+
+WRONG = [
+    (re.compile(r"\bNone\b"), "a missing value"),
+    (re.compile(r"\bnull\b|\bundefined\b"), "a missing value"),
+    (re.compile(r"\(\s*\)|#\s|number\s+in\b|place\s+in\b|:\s*$|\s[.,;]", re.M), "an empty value"),
+    (re.compile(r"\b1 (units|are|have)\b"), "one with a plural"),
+    (re.compile(r"\ball 1\b|\b1 x "), "one counted as many"),
+    (re.compile(r"(?<!of )\b(0|[2-9]|\d{2,}) (unit|is|has)\b"), "many with a singular"),
+    (re.compile(r"(?<!of your )(?<!for )\b(\d+|all \d+) x [^.()]*\([^)]*\) (is|has)\b"),
+     "many with a singular"),
+    (re.compile(r"[^\n] {2,}\S"), "a doubled space where a value was left out"),
+]
+
+
+def _problems(text: str) -> list[str]:
+    return [f"{why}: {text!r}" for pattern, why in WRONG if pattern.search(text)]
+
+
+def _rendered(event: str, channel: str, data: dict[str, Any]) -> list[str]:
+    message = render(event, channel, data)
+    parts = [message.title, message.body, *([message.html] if message.html else [])]
+    assert message.body.strip(), f"{event} on {channel} has no body"
+    if channel != "SMS":
+        assert message.title.strip(), f"{event} on {channel} has no title"
+    return [part for part in parts if part]
+
+
+def _text_of(html: str) -> str:
+    return re.sub(r"&times;", "x", re.sub(r"<[^>]+>", "", html))
+
+
+@pytest.mark.parametrize("link", ["", "https://shop.example.com/orders/7"])
+@pytest.mark.parametrize(("event", "state"), CASES)
+def test_every_customer_template_reads_right_in_every_state(event: str, state: str,
+                                                            link: str) -> None:
+    data = {"currency": "USD", "status_url": link,
+            **message_data(STATES[state], PRODUCT, {"previous": TODAY})}
+    for channel in ("EMAIL", "SMS", "PUSH"):
+        for part in _rendered(event, channel, data):
+            assert _problems(_text_of(part)) == [], (event, state, channel)
+
+
+@pytest.mark.parametrize("event", STAFF_EVENTS)
+def test_every_staff_template_reads_right(event: str) -> None:
+    for data in STAFF_DATA[event]:
+        for channel in CHANNELS:
+            for part in _rendered(event, channel, {"currency": "USD", "status_url": "",
+                                                   **data}):
+                assert _problems(_text_of(part)) == [], (event, data, channel)
+
+
+def test_the_tables_cover_every_event_and_state() -> None:
+    assert set(CUSTOMER_EVENTS) | set(STAFF_EVENTS) == set(EVENTS)
+    assert {row.status for row in STATES.values()} == set(Status)
+    assert {event for event, _ in CASES} == set(CUSTOMER_EVENTS)
+
+
+@pytest.mark.parametrize("state", list(STATES))
+@pytest.mark.parametrize("event", CUSTOMER_EVENTS)
+def test_any_template_renders_in_any_state_without_a_missing_value(event: str,
+                                                                   state: str) -> None:
+    data = {"currency": "USD", "status_url": "",
+            **message_data(STATES[state], PRODUCT, {})}
+    for channel in ("EMAIL", "SMS", "PUSH"):
+        for part in _rendered(event, channel, data):
+            assert "None" not in part, (event, state, channel)
+
+
+def test_a_pre_order_set_aside_at_once_is_told_so_not_a_place_in_line() -> None:
+    data = {"currency": "USD", "status_url": "",
+            **message_data(STATES["pre-order set aside at once"], PRODUCT, {})}
+    message = render("PLACED", "EMAIL", data)
+    assert message.title == "Your Ergonomic keyboard is set aside for you"
+    assert "Ergonomic keyboard (KB-ERGO) is set aside for you." in message.body
+    assert "in line" not in message.body
+
+
+def test_one_unit_set_aside_is_not_all_1() -> None:
+    data = {"currency": "USD", "status_url": "",
+            **message_data(STATES["pre-order set aside at once"], PRODUCT, {})}
+    body = render("ALLOCATED", "EMAIL", data).body
+    assert body.startswith("Good news: your Ergonomic keyboard (KB-ERGO) is in stock and set "
+                           "aside for you. It ships by 2026-03-11.")
+
+
+def test_the_checks_catch_what_they_are_for() -> None:
+    assert _problems("You are number None in line")
+    assert _problems("Good news: all 1 x Mug (M) are in stock")
+    assert _problems("with 1 units ahead of you")
+    assert _problems("3 x Mug (M) has shipped")
+    assert _problems("Tracking code: .")
+    assert _problems("You are number  in line")
+    assert _problems("Good news: your Mug (M) is in stock. It ships by 2026-03-11.") == []
