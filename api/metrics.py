@@ -24,6 +24,9 @@ EVENTS_DEPTH = Gauge("backorders_event_outbox_unpublished", "Live events not yet
 EVENTS_SET_ASIDE = Counter("backorders_events_set_aside_total",
                            "Live events the relay set aside unpublished, never to retry",
                            ["reason"])
+NOTIFICATIONS_SET_ASIDE = Counter("backorders_notifications_set_aside_total",
+                                  "Messages set aside that can never be rendered or sent as "
+                                  "they are (template, refused, service_url)", ["reason"])
 NOTIFICATIONS = Gauge("backorders_notifications", "Messages by channel and status",
                       ["channel", "status"])
 BACKORDERED = Gauge("backorders_open_backordered_units", "Units waiting in every queue")

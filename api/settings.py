@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     notify_lease_seconds: float = Field(60, gt=0, le=3600)
     notify_concurrency: int = Field(10, ge=1, le=500)
     notify_batch: int = Field(50, ge=1, le=1000)
+    notify_stop_grace_seconds: float = Field(5, ge=0, le=600)
+    """On SIGTERM, how long a dispatcher lets the sends it has begun finish; one still
+    unanswered after it is logged UNKNOWN and sent again by the next dispatcher."""
     dispatcher: Literal["inprocess", "off"] = "inprocess"
     public_url: str | None = Field(None, description="base of links in messages")
 

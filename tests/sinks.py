@@ -26,14 +26,24 @@ class _Mailbox:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
         self.delay = delay
+        self.replies: list[str] = []
+        """Replies to the next messages, in order (``451 4.3.0 Try again later``); a reply
+        that is not 250 keeps the message out of the mailbox."""
+        self.begun = 0
+        """Messages whose data arrived, confirmed or not yet."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.begun += 1
+            reply = self.replies.pop(0) if self.replies else "250 OK"
         if self.delay:
             await asyncio.sleep(self.delay)
+        if not reply.startswith("250"):
+            return reply.format(to=", ".join(envelope.rcpt_tos))
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(parsed)  # type: ignore[arg-type]
-        return "250 OK"
+        return reply
 
 
 class SmtpSink:
@@ -61,6 +71,16 @@ class SmtpSink:
     def messages(self) -> list[EmailMessage]:
         with self.mailbox.lock:
             return list(self.mailbox.messages)
+
+    def reply(self, *replies: str) -> None:
+        """Answer the next messages with these replies (``{to}`` is the recipient)."""
+        with self.mailbox.lock:
+            self.mailbox.replies.extend(replies)
+
+    @property
+    def begun(self) -> int:
+        with self.mailbox.lock:
+            return self.mailbox.begun
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in str(m["To"])]

@@ -109,3 +109,6 @@ class NotificationStatus(StrEnum):
     SENT = "SENT"
     FAILED = "FAILED"
     SUPPRESSED = "SUPPRESSED"
+    SET_ASIDE = "SET_ASIDE"
+    """It can never be rendered or sent as it is (a broken template, a permanent refusal):
+    kept with its reason for staff to retry, and never holding back later messages."""

@@ -34,6 +34,9 @@ class Notification:
     created_at: datetime
     sent_at: datetime | None
     back_order_id: strawberry.ID | None
+    set_aside: str | None = strawberry.field(description=(
+        "Why it was set aside (status SET_ASIDE), never to be tried again unless staff retry "
+        "it: template, refused (a permanent refusal) or service_url; lastError says more."))
     address: str = column("mask(r.address)", description="Where it went, partly masked.")
 
     @executor_field("loads a list")

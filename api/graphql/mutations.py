@@ -12,6 +12,7 @@ import strawberry
 from api.domain.errors import RateLimited
 from api.domain.model import Policy
 from api.graphql.context import Info
+from api.graphql.delivery import Notification
 from api.graphql.errors import (
     DuplicateSkuError,
     ForbiddenError,
@@ -31,7 +32,7 @@ from api.graphql.preferences import (
 )
 from api.graphql.queries import parse_id
 from api.graphql.types import BackOrder, Order, OrderLine, Product, Restock
-from api.services import backorders, catalog, ordering, preferences, restocks
+from api.services import backorders, catalog, deliveries, ordering, preferences, restocks
 
 
 @strawberry.input
@@ -119,6 +120,11 @@ class PlaceOrderPayload:
         description="True when this idempotency key had placed the order before.")
 
 
+@strawberry.type
+class NotificationPayload:
+    notification: Notification
+
+
 def _union(name: str, *members: type) -> object:
     return Annotated[Union[members], strawberry.union(name)]  # noqa: UP007
 
@@ -130,6 +136,8 @@ RestockResult = _union("RestockResult", RestockPayload, *COMMON, InvalidTransiti
 PlaceOrderResult = _union("PlaceOrderResult", PlaceOrderPayload, *COMMON, OutOfStockError,
                           IdempotencyConflictError, RateLimitedError)
 OrderLineResult = _union("OrderLineResult", OrderLinePayload, *COMMON, InvalidTransitionError)
+NotificationResult = _union("NotificationResult", NotificationPayload, *COMMON,
+                            InvalidTransitionError)
 BackOrderResult = _union("BackOrderResult", BackOrderPayload, *COMMON, InvalidTransitionError,
                          NotReleasedError)
 
@@ -254,3 +262,10 @@ class Mutation:
     ) -> OrderLineResult:  # type: ignore[valid-type]
         row = await backorders.ship_order_line(info.context.actor, parse_id(id), tracking_code)
         return OrderLinePayload(line=row)
+
+    @strawberry.mutation(description=(
+        "Staff: send again a message that was set aside or failed (see notifications(status:"
+        " [SET_ASIDE, FAILED])); it is due at once."))
+    async def retry_notification(self, info: Info, id: strawberry.ID) -> NotificationResult:  # type: ignore[valid-type]
+        row = await deliveries.retry_notification(info.context.actor, parse_id(id))
+        return NotificationPayload(notification=row)

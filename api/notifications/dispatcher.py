@@ -1,11 +1,22 @@
 """Claims due messages, sends them through ``notifiers``, records every attempt.
 
 Several dispatchers (in-process or ``backorders worker``) can run against one PostgreSQL:
-a claim is ``FOR UPDATE SKIP LOCKED`` and sets a lease, so no two claim the same message. A
-dispatcher that dies mid-send leaves its claims to expire; the next claim records that the
-outcome is unknown and sends again, so a duplicate is limited to what was in flight and is
-visible in the delivery log. Failures retry with exponential backoff and jitter, then the
-message is marked failed for staff to see.
+a claim is ``FOR UPDATE SKIP LOCKED`` and sets a lease, so no two claim the same message.
+A customer's messages about one back order on one channel go out in order: one is claimed
+only while no earlier one is open (``api/domain/notices.py``), on every dispatcher.
+
+Stopping (SIGTERM): a dispatcher claims nothing more, lets the sends it has begun finish
+for up to ``stop_grace`` seconds, and releases the messages it claimed and had not begun,
+as if never claimed. A send still unanswered after the grace is abandoned: its attempt is
+logged ``UNKNOWN`` (it may have been delivered) and it goes back to the queue. A
+dispatcher that dies (SIGKILL) leaves its claims to expire, and the next claim logs them
+``UNKNOWN``. So a duplicate is only ever a message that was in flight, and the log shows it.
+
+A message that can never be rendered or sent as it is (a broken template, a permanent
+refusal such as SMTP 5xx, a service URL Apprise cannot read) is set aside at once: status
+``SET_ASIDE`` with the reason, logged, counted in ``backorders_notifications_set_aside_total``,
+and it holds back nothing. Other failures retry with exponential backoff and jitter, then
+the message is marked failed. Staff list both and may send them again.
 """
 
 from __future__ import annotations
@@ -16,19 +27,26 @@ import logging
 import os
 import random
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tortoise.expressions import Q
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from api import metrics
 from api.domain.model import NotificationStatus
+from api.domain.notices import OPEN_STATUSES
 from api.domain.restocks import OPEN_RESTOCK_STATUSES
+from api.logs import redact
 from api.services.clock import utcnow
 from api.store.models import Notification, NotificationAttempt, Product, Restock
+from api.store.statements import claimable_notifications
 from notifiers import Message, Outcome, deliver, render
 
 log = logging.getLogger("backorders.notifications")
+
+ABANDONED = "the sender stopped before the service answered; it may have been delivered"
+EXPIRED = "the sender stopped mid-send; it may have been delivered"
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,16 @@ class DispatchSettings:
     backoff_cap: float = 3600.0
     poll: float = 0.5
     send_timeout: float = 15.0
+    stop_grace: float = 5.0
+    """On stop, how long the sends begun may take to finish before they are abandoned."""
+
+
+@dataclass
+class Batch:
+    """The messages this dispatcher holds a claim on, and which of them it began sending."""
+
+    claimed: dict[int, Notification] = field(default_factory=dict)
+    begun: set[int] = field(default_factory=set)
 
 
 class Dispatcher:
@@ -56,43 +84,83 @@ class Dispatcher:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{random.randrange(10**6)}"
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
+        self._batch = Batch()
         self._last_overdue_check: datetime | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self.run())
 
-    async def stop(self) -> None:
-        """Stop claiming; messages claimed but not sent go back to the queue."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Claim nothing more; let the sends begun finish within ``grace`` seconds (the
+        settings' ``stop_grace`` by default); release the rest (``release``)."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
+            limit = self.settings.stop_grace if grace is None else grace
+            done, _ = await asyncio.wait({self._task}, timeout=limit)
+            if not done:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        await Notification.filter(status=NotificationStatus.SENDING,
-                                  claimed_by=self.name).update(
-            status=NotificationStatus.PENDING, claimed_by=None, claimed_until=None)
+            self._task = None
+        await self.release()
+
+    async def release(self) -> None:
+        """Give back what this dispatcher still holds: a message not begun as if never
+        claimed; one begun and not answered with its attempt logged UNKNOWN."""
+        batch, self._batch = self._batch, Batch()
+        held = [i for i in batch.claimed if i not in batch.begun]
+        if held:
+            await Notification.filter(
+                id__in=held, claimed_by=self.name, status=NotificationStatus.SENDING
+            ).update(status=NotificationStatus.PENDING, claimed_by=None, claimed_until=None,
+                     attempts=F("attempts") - 1)
+        now = utcnow()
+        for notification_id in sorted(batch.begun & batch.claimed.keys()):
+            row = batch.claimed[notification_id]
+            async with in_transaction():
+                mine = await Notification.filter(
+                    id=notification_id, claimed_by=self.name,
+                    status=NotificationStatus.SENDING,
+                ).update(status=NotificationStatus.PENDING, claimed_by=None,
+                         claimed_until=None, due_at=now, last_error=ABANDONED)
+                if mine:
+                    await NotificationAttempt.create(
+                        notification_id=notification_id, number=row.attempts,
+                        outcome="UNKNOWN", worker=self.name, at=now, error=ABANDONED)
+            if mine:
+                log.warning("notification %s abandoned mid-send at stop; logged UNKNOWN",
+                            notification_id)
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.check_overdue_restocks()
-                while await self.run_once():
+                while not self._stopping and await self.run_once():
                     pass
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("dispatcher round failed; trying again")
+            if self._stopping:
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll)
             self._wake.clear()
 
     async def run_once(self) -> int:
         """Claim one batch and send it; returns how many were claimed."""
+        if self._stopping:
+            return 0
         claimed = await self._claim()
         if not claimed:
             return 0
+        self._batch = batch = Batch({row.id: row for row in claimed})
         gate = asyncio.Semaphore(self.settings.concurrency)
         # One recipient's messages about one thing go out in order; others in parallel.
         groups: dict[tuple[object, str, str], list[Notification]] = {}
@@ -102,26 +170,25 @@ class Dispatcher:
         async def in_order(rows: list[Notification]) -> None:
             async with gate:
                 for row in rows:
-                    await self._record(row, await self._send(row))
+                    if self._stopping:  # not begun: released as if never claimed
+                        return
+                    batch.begun.add(row.id)
+                    outcome = await self._send(row)
+                    await self._record(row, outcome)
+                    del batch.claimed[row.id]
 
         await asyncio.gather(*(in_order(rows) for rows in groups.values()))
         return len(claimed)
 
     async def _claim(self) -> list[Notification]:
         now = utcnow()
-        held = now - self.settings.coalesce
-        due = (
-            (Q(status=NotificationStatus.PENDING) & Q(due_at__lte=now)
-             & (~Q(event="DATE_CHANGED") | Q(created_at__lte=held)))
-            | (Q(status=NotificationStatus.SENDING) & Q(claimed_until__lt=now))
-        )
+        # Claim no more than can be in flight at once: a lease runs from the claim, so a
+        # claimed message must not wait its turn behind others.
+        size = min(self.settings.batch, self.settings.concurrency)
         async with in_transaction():
-            # Claim no more than can be in flight at once: a lease runs from the claim, so a
-            # claimed message must not wait its turn behind others.
-            size = min(self.settings.batch, self.settings.concurrency)
-            query = Notification.filter(due).order_by("id").limit(size)
-            rows = await (query.select_for_update(skip_locked=True) if self.postgres
-                          else query)
+            rows = await claimable_notifications(
+                Notification, now, now - self.settings.coalesce, size,
+                [s.value for s in OPEN_STATUSES])
             if not rows:
                 return []
             expired = [r for r in rows if r.status is NotificationStatus.SENDING]
@@ -129,8 +196,7 @@ class Dispatcher:
                 await NotificationAttempt.bulk_create([
                     NotificationAttempt(notification_id=r.id, number=r.attempts,
                                         outcome="UNKNOWN", worker=r.claimed_by or "?", at=now,
-                                        error="the sender stopped mid-send; it may have "
-                                              "been delivered")
+                                        error=EXPIRED)
                     for r in expired])
             for row in rows:
                 row.status = NotificationStatus.SENDING
@@ -147,8 +213,9 @@ class Dispatcher:
             return Outcome(False, f"no {row.channel} service is configured")
         try:
             message = self.message(row)
-        except Exception as exc:  # a broken template is a failed message, not a crash
-            return Outcome(False, f"template: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # a broken template can never render: set aside
+            return Outcome(False, f"template: {type(exc).__name__}: {exc}", permanent=True,
+                           reason="template")
         return await deliver(message, url, row.address, self.settings.send_timeout)
 
     def message(self, row: Notification) -> Message:
@@ -160,22 +227,32 @@ class Dispatcher:
     async def _record(self, row: Notification, outcome: Outcome) -> None:
         now = utcnow()
         unconfigured = not self.settings.urls.get(row.channel)
+        error = redact(outcome.error)[:500] if outcome.error else None
+        set_aside = None
         async with in_transaction():
             await NotificationAttempt.create(
                 notification_id=row.id, number=row.attempts, worker=self.name, at=now,
-                outcome="SENT" if outcome.ok else "FAILED", error=outcome.error)
+                outcome="SENT" if outcome.ok else "FAILED", error=error)
             if outcome.ok:
                 update = {"status": NotificationStatus.SENT, "sent_at": now,
                           "last_error": None}
             elif unconfigured:
-                update = {"status": NotificationStatus.SUPPRESSED, "last_error": outcome.error}
+                update = {"status": NotificationStatus.SUPPRESSED, "last_error": error}
+            elif outcome.permanent:
+                set_aside = outcome.reason or "refused"
+                update = {"status": NotificationStatus.SET_ASIDE, "last_error": error,
+                          "set_aside": set_aside}
             elif row.attempts >= self.settings.max_attempts:
-                update = {"status": NotificationStatus.FAILED, "last_error": outcome.error}
+                update = {"status": NotificationStatus.FAILED, "last_error": error}
             else:
-                update = {"status": NotificationStatus.PENDING, "last_error": outcome.error,
+                update = {"status": NotificationStatus.PENDING, "last_error": error,
                           "due_at": now + timedelta(seconds=self._backoff(row.attempts))}
             await Notification.filter(id=row.id, claimed_by=self.name).update(
                 claimed_by=None, claimed_until=None, **update)
+        if set_aside is not None:  # counted once committed
+            log.error("notification %s set aside (%s), not to be retried: %s", row.id,
+                      set_aside, error)
+            metrics.NOTIFICATIONS_SET_ASIDE.labels(set_aside).inc()
 
     def _backoff(self, attempts: int) -> float:
         ceiling = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** attempts)

@@ -22,5 +22,6 @@ def dispatcher_from(settings: Settings, name: str | None = None) -> Dispatcher:
         lease=timedelta(seconds=settings.notify_lease_seconds),
         concurrency=settings.notify_concurrency,
         batch=settings.notify_batch,
+        stop_grace=settings.notify_stop_grace_seconds,
     )
     return Dispatcher(config, postgres=is_postgres(settings.database_url), name=name)

@@ -3,8 +3,9 @@
 A customer hears of a change on each channel they chose, for the events they chose. Date
 changes are held for a short window (the dispatcher's) and a later one replaces a pending
 one, so a burst becomes one message with the final date; a date that came back to where it
-was is not sent at all. A message about a date that a later allocation, shipment or
-cancellation made moot is dropped.
+was is not sent at all. A message not sent yet that a later change makes moot (a date
+once allocated, "you are number 1 in line" once shipped: ``api/domain/notices.py``) is
+dropped with the reason.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from api.domain.model import QUEUED_STATUSES, Channel, NotificationStatus
+from api.domain.notices import MOOTS, moot_reason, moots
 from api.store import prepared, statements
 from api.store.models import BackOrder, Notification, NotificationPreferences, Product
 
@@ -29,7 +31,7 @@ EVENT_FOR = {
     "CANCELLED": "CANCELLED",
     "DELAYED": "DELAY_OFFER",
 }
-MOOTS_DATE = {"ALLOCATED", "SHIPPED", "CANCELLED", "DELAY_OFFER"}
+MOOTS_DATE = {later for later, earlier in MOOTS.items() if "DATE_CHANGED" in earlier}
 STAFF = "STAFF"
 
 
@@ -114,11 +116,7 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
     missing = {bo.product_id for bo, _, _ in wanted} - products.keys()
     if missing:
         products = {**products, **{p.id: p for p in await Product.filter(id__in=missing)}}
-    moot = sorted({bo.id for bo, event, _ in wanted if event in MOOTS_DATE})
-    for part in chunked(moot):
-        await Notification.filter(back_order_id__in=part, event="DATE_CHANGED",
-                                  status=NotificationStatus.PENDING).update(
-            status=NotificationStatus.SUPPRESSED, last_error="superseded by a later change")
+    await _drop_moot(wanted)
     pending = await _pending_date_messages(
         sorted({bo.id for bo, event, _ in wanted if event == "DATE_CHANGED"}))
     rows: list[tuple[str, int, str, str, str, dict[str, Any]]] = []
@@ -142,6 +140,20 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
                                        batch_size=500)
     await statements.insert_values(Notification, CUSTOMER_MESSAGE_FIELDS, rows,
                                    {"due_at": now, "created_at": now})
+
+
+async def _drop_moot(wanted: list[tuple[BackOrder, str, dict[str, Any]]]) -> None:
+    """Pending messages of these back orders that their new events make moot are
+    suppressed with the reason (one that is being sent is left to go, in order)."""
+    by_event: dict[str, set[int]] = {}
+    for back_order, event, _ in wanted:
+        if moots(event):
+            by_event.setdefault(event, set()).add(back_order.id)
+    for event, ids in sorted(by_event.items()):
+        for part in chunked(sorted(ids)):
+            await Notification.filter(back_order_id__in=part, event__in=sorted(moots(event)),
+                                      status=NotificationStatus.PENDING).update(
+                status=NotificationStatus.SUPPRESSED, last_error=moot_reason(event))
 
 
 CUSTOMER_MESSAGE_FIELDS = ("customer_id", "back_order_id", "event", "channel", "address",

@@ -252,6 +252,9 @@ class Notification(Model):
     claimed_by = fields.CharField(max_length=64, null=True)
     claimed_until = fields.DatetimeField(null=True)
     last_error = fields.CharField(max_length=500, null=True)
+    # Why it was set aside (status SET_ASIDE): template, refused or service_url; last_error
+    # has the detail.
+    set_aside = fields.CharField(max_length=32, null=True)
     sent_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField(auto_now=True)

@@ -254,3 +254,34 @@ def _insert_sql(model: type[Model], count: int, returning: str, postgres: bool) 
 def _values(model: type[Model], row: Model) -> list[Any]:
     fields = model._meta.fields_map
     return [fields[name].to_db_value(getattr(row, name), row) for name, _ in _columns(model)]
+
+
+CLAIMABLE_NOTIFICATIONS = (
+    'SELECT {columns} FROM "notification" n'
+    " WHERE ((n.\"status\" = 'PENDING' AND n.\"due_at\" <= $1"
+    "         AND (n.\"event\" <> 'DATE_CHANGED' OR n.\"created_at\" <= $2))"
+    "        OR (n.\"status\" = 'SENDING' AND n.\"claimed_until\" < $1))"
+    '   AND NOT EXISTS (SELECT 1 FROM "notification" e'
+    '                   WHERE e."back_order_id" = n."back_order_id"'
+    '                     AND e."channel" = n."channel" AND e."address" = n."address"'
+    "                     AND e.\"id\" < n.\"id\" AND e.\"status\" IN ({open}))"
+    ' ORDER BY n."id" LIMIT $3{lock}'
+)
+"""Messages due to be sent (date changes once held for the coalescing window) or whose
+claim expired, each only while no earlier message of its recipient and back order is open:
+one back order's messages go out in order across every dispatcher. A correlated subquery,
+which the ORM cannot write."""
+
+
+async def claimable_notifications(model: type[M], now: Any, held: Any, limit: int,
+                                  open_statuses: Sequence[str]) -> list[M]:
+    """Rows of ``CLAIMABLE_NOTIFICATIONS``, locked (``SKIP LOCKED``) on PostgreSQL."""
+    fields = model._meta.fields_map
+    postgres = is_postgres(connection())
+    sql = CLAIMABLE_NOTIFICATIONS.format(
+        columns=prepared.select_list(model, "n"),
+        open=", ".join(f"'{status}'" for status in sorted(open_statuses)),
+        lock=" FOR UPDATE OF n SKIP LOCKED" if postgres else "")
+    due = fields["due_at"]
+    return await fetch_models(model, sql, [due.to_db_value(now, model),
+                                           due.to_db_value(held, model), limit])

@@ -54,6 +54,8 @@ MUTATIONS = {
     "shipOrderLine": ('mutation { shipOrderLine(id: "{line}") ' + R + " }", D, D, D, A),
     "setNotificationPreferences": ("mutation { setNotificationPreferences(input: "
                                    '{email: "x@example.com"}) ' + R + " }", D, A, A, A),
+    "retryNotification": ('mutation { retryNotification(id: "{notification}") ' + R + " }",
+                          D, D, D, A),
 }
 SUBSCRIPTIONS = {
     "backOrderUpdated": ('subscription { backOrderUpdated(id: "{bo}") { id } }', D, A, D, A),
@@ -79,8 +81,22 @@ async def _given(gql: Run) -> dict[str, str]:
     restock = await steps.restock(gql, "KB", 5, in_days(3))
     from api.store.models import OrderLine
     line = await OrderLine.get(order_id=int(placed["order"]["id"]))
+    set_aside = await _set_aside_message()
     return {"bo": placed["order"]["backOrders"][0]["id"], "order": placed["order"]["id"],
-            "restock": restock, "line": str(line.id), "date": in_days(5)}
+            "restock": restock, "line": str(line.id), "date": in_days(5),
+            "notification": str(set_aside)}
+
+
+async def _set_aside_message() -> int:
+    """A message the dispatcher set aside (a template that would not render)."""
+    from api.domain.model import NotificationStatus
+    from api.services.clock import utcnow
+    from api.store.models import Notification
+    row = await Notification.create(
+        customer_id="alice", event="PLACED", channel="EMAIL", address="alice@example.com",
+        status=NotificationStatus.SET_ASIDE, set_aside="template", attempts=1,
+        due_at=utcnow(), created_at=utcnow())
+    return row.id
 
 
 def _fill(document: str, ids: dict[str, str]) -> str:

@@ -1,0 +1,39 @@
+"""Rules over a back order's messages: which a later one makes moot, and which are open.
+
+A customer's messages about one back order on one channel go out in the order they were
+written: a message waits while an earlier one is open (waiting or being sent). A message
+that has not gone out yet is dropped, with the reason, when a later change makes it moot:
+"you are number 1 in line" once it has shipped, a date once it is set aside.
+"""
+
+from __future__ import annotations
+
+from .model import NotificationStatus
+
+OPEN_STATUSES = frozenset({NotificationStatus.PENDING, NotificationStatus.SENDING})
+"""A message in one of these holds back the later messages of its recipient and back order;
+one sent, failed, set aside or suppressed does not."""
+
+RETRYABLE_STATUSES = frozenset({NotificationStatus.SET_ASIDE, NotificationStatus.FAILED})
+"""Staff may send these again."""
+
+MOOTS: dict[str, frozenset[str]] = {
+    "PLACED": frozenset(),
+    "DATE_CHANGED": frozenset(),
+    "ALLOCATED": frozenset({"DATE_CHANGED", "DELAY_OFFER", "ALLOCATED"}),
+    "DELAY_OFFER": frozenset({"DATE_CHANGED", "DELAY_OFFER"}),
+    "SHIPPED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER"}),
+    "CANCELLED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER"}),
+}
+"""A later event -> the events of the same back order it makes moot, when not yet sent.
+A back order that shipped or was cancelled leaves nothing to say about its place in line,
+its date or its allocation; a new allocation or delay offer replaces an older one."""
+
+
+def moots(later: str) -> frozenset[str]:
+    """The events a later ``later`` makes moot (none for an event not listed)."""
+    return MOOTS.get(later, frozenset())
+
+
+def moot_reason(later: str) -> str:
+    return f"made moot by a later {later.lower().replace('_', ' ')} message"
