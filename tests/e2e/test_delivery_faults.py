@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
+import socket
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -133,3 +137,80 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
     # Only what was in flight at the kill can go twice, and each such case is in the log.
     assert duplicates <= unknown <= 5  # at most one claim of 5 (the concurrency) in flight
     assert all(e["node"]["status"] == "SENT" for e in entries)
+
+
+BACK_ORDER_LINE = re.compile(r"Back order (\d+)\.")
+LOG_BY_BACK_ORDER = """{ notifications(first: 100) { edges { node {
+  backOrderId status attempts attemptLog { outcome worker } } } } }"""
+
+
+def _worker(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([*backorders_command(), "worker"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+
+
+def _back_order_of(mail: EmailMessage) -> str:
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    found = BACK_ORDER_LINE.search(text)
+    assert found, text
+    return found[1]
+
+
+async def test_two_workers_stopped_and_killed_mid_batch_send_each_once_or_say_so(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """SIGTERM to one of two workers mid-batch: it finishes what it began and releases the
+    rest (nothing twice); SIGKILL to the other: what it had in flight may go twice, and the
+    log says UNKNOWN for each such message. Every customer gets the email."""
+    customers = 20
+    smtp = SmtpSink(delay=0.3).start()  # a server that takes 300 ms to confirm
+    env = {
+        **os.environ, "BACKORDERS_DATABASE_URL": pg_database, "BACKORDERS_JWT_SECRET": SECRET,
+        "BACKORDERS_NOTIFY_EMAIL_URL": smtp.url(), "BACKORDERS_NOTIFY_LEASE_SECONDS": "2",
+        "BACKORDERS_NOTIFY_CONCURRENCY": "4", "BACKORDERS_NOTIFY_BATCH": "4",
+    }
+    server = ServerProcess(pg_database, tmp_path / "server.log", BACKORDERS_DISPATCHER="off")
+    log = (tmp_path / "workers.log").open("wb")
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+            restock = await _queue_of(server, client, customers)
+            await graphql(client, RECEIVE, server.token("staff", Role.STAFF), id=restock)
+            workers = [_worker(env, log), _worker(env, log)]
+            stopped_pid, killed_pid = workers[0].pid, workers[1].pid
+            await _until(lambda: len(smtp.messages) >= 4)
+            workers[0].send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(workers[0].wait, 15) == 0
+            stopped_at = len(smtp.messages)
+            await _until(lambda: len(smtp.messages) >= stopped_at + 4)
+            workers[1].send_signal(signal.SIGKILL)
+            await asyncio.to_thread(workers[1].wait, 15)
+            assert len({str(m["To"]) for m in smtp.messages}) < customers
+            workers.append(_worker(env, log))
+            await _until(lambda: len({str(m["To"]) for m in smtp.messages}) >= customers)
+            await asyncio.sleep(1)  # anything more would be a duplicate
+            entries = (await graphql(client, LOG_BY_BACK_ORDER,
+                                     server.token("staff", Role.STAFF)))["notifications"]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait()
+        server.stop()
+        smtp.stop()
+        log.close()
+    per_customer = Counter(str(m["To"]) for m in smtp.messages)
+    assert set(per_customer) == {f"c{n}@example.com" for n in range(customers)}
+    log_of = {e["node"]["backOrderId"]: e["node"] for e in entries["edges"]}
+    assert all(node["status"] == "SENT" for node in log_of.values())
+    per_back_order = Counter(_back_order_of(m) for m in smtp.messages)
+    for back_order, count in per_back_order.items():
+        outcomes = [a["outcome"] for a in log_of[back_order]["attemptLog"]]
+        assert count - 1 <= outcomes.count("UNKNOWN"), (back_order, count, outcomes)
+    # What the stopped worker began, it finished: none of its attempts is UNKNOWN; each
+    # UNKNOWN is the killed worker's, at most its one claim in flight.
+    unknown = [a["worker"] for node in log_of.values() for a in node["attemptLog"]
+               if a["outcome"] == "UNKNOWN"]
+    assert not [w for w in unknown if w.startswith(f"{socket.gethostname()}:{stopped_pid}:")]
+    assert all(w.startswith(f"{socket.gethostname()}:{killed_pid}:") for w in unknown)
+    assert len(unknown) <= 4
