@@ -23,11 +23,18 @@ RESCHEDULED = "RESCHEDULED"
 class RestockState:
     status: RestockStatus
     quantity: int
+    """The units ordered; a receipt never changes it (see ``receive``)."""
     received: int
 
     @property
     def outstanding(self) -> int:
-        return max(self.quantity - self.received, 0)
+        """Units still expected: none once the restock is closed (received or cancelled)."""
+        return max(self.quantity - self.received, 0) if is_open(self.status) else 0
+
+    @property
+    def over_delivered(self) -> int:
+        """Units received beyond the quantity ordered."""
+        return max(self.received - self.quantity, 0)
 
 
 def is_open(status: RestockStatus) -> bool:
@@ -45,14 +52,14 @@ def status_for_receipt(quantity: int, received: int) -> RestockStatus:
 
 
 def receive(state: RestockState, quantity: int | None = None) -> RestockState:
-    """Count ``quantity`` units in (all that is outstanding when None); an over-delivery
-    raises the quantity to what was received."""
+    """Count ``quantity`` units in (all that is outstanding when None). An over-delivery
+    is real stock: it is counted in and closes the restock as received, and the quantity
+    ordered stays as it was, so ``over_delivered`` says how many came beyond it."""
     require_open(state, RestockStatus.RECEIVED.value)
     units = validation.positive(state.outstanding if quantity is None else quantity,
                                 "quantity")
     received = state.received + units
-    total = max(state.quantity, received)
-    return RestockState(status_for_receipt(total, received), total, received)
+    return RestockState(status_for_receipt(state.quantity, received), state.quantity, received)
 
 
 def reschedule(state: RestockState, quantity: int | None = None) -> RestockState:

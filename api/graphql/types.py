@@ -169,7 +169,11 @@ class Restock:
     id: strawberry.ID
     quantity: int
     received: int
-    outstanding: int
+    outstanding: int = strawberry.field(
+        description="Units still expected; 0 once received or cancelled.")
+    over_delivered: int = strawberry.field(
+        description="Units received beyond the quantity ordered (an over-delivery is "
+        "counted in like any other).")
     expected_date: date
     status: RestockStatus  # type: ignore[valid-type]
     note: str

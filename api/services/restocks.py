@@ -55,7 +55,7 @@ async def reschedule_restock(
         _check_date(expected_date, changes.now)
     async with in_transaction():
         product, restock = await _lock(restock_id)
-        _apply(restock, rules.reschedule(_state(restock), quantity))
+        _apply(restock, rules.reschedule(restock.state, quantity))
         if expected_date is not None:
             restock.expected_date = expected_date
         await restock.save()
@@ -76,7 +76,7 @@ async def receive_restock(
     async with in_transaction():
         product, restock = await _lock(restock_id)
         before = restock.received
-        _apply(restock, rules.receive(_state(restock), quantity))
+        _apply(restock, rules.receive(restock.state, quantity))
         units = restock.received - before
         await restock.save()
         product.on_hand += units
@@ -92,7 +92,7 @@ async def cancel_restock(
     changes = Changes(now or utcnow())
     async with in_transaction():
         product, restock = await _lock(restock_id)
-        _apply(restock, rules.cancel(_state(restock)))
+        _apply(restock, rules.cancel(restock.state))
         await restock.save()
         await resync_queue(product, changes)
         await changes.flush()
@@ -109,10 +109,6 @@ async def _lock(restock_id: int) -> tuple[Product, Restock]:
     if restock is None:
         raise NotFound("Restock", str(restock_id))
     return product, restock
-
-
-def _state(restock: Restock) -> rules.RestockState:
-    return rules.RestockState(restock.status, restock.quantity, restock.received)
 
 
 def _apply(restock: Restock, state: rules.RestockState) -> None:

@@ -16,6 +16,7 @@ from api.domain.model import (
     Stock,
     Supply,
 )
+from api.domain.restocks import RestockState
 
 
 def money(default: int | None = None) -> fields.DecimalField:  # type: ignore[type-arg]
@@ -85,8 +86,17 @@ class Restock(Model):
         indexes = (("product_id", "status", "expected_date"),)
 
     @property
+    def state(self) -> RestockState:
+        """The restock as its status machine sees it (``api/domain/restocks.py``)."""
+        return RestockState(self.status, self.quantity, self.received)
+
+    @property
     def outstanding(self) -> int:
-        return max(self.quantity - self.received, 0)
+        return self.state.outstanding
+
+    @property
+    def over_delivered(self) -> int:
+        return self.state.over_delivered
 
     @property
     def supply(self) -> Supply:

@@ -137,13 +137,42 @@ async def test_receiving_restores_order_of_a_long_queue(gql: Run) -> None:
     assert positions == list(range(1, len(positions) + 1))
 
 
-async def test_an_over_delivery_is_counted_in_full(gql: Run) -> None:
+RESTOCKS = """
+query($sku: String!) {
+  restocks(sku: $sku, includeClosed: true) {
+    id status quantity received outstanding overDelivered
+  }
+}"""
+
+
+async def test_an_over_delivery_is_counted_in_full_and_recorded_as_such(gql: Run) -> None:
     await steps.product(gql, "KB")
-    restock = await steps.restock(gql, "KB", 2, in_days(3))
-    data = await gql(RECEIVE_RESTOCK, STAFF, id=restock, quantity=5)
+    bo = await steps.back_order(gql, ALICE, "KB", 4)
+    restock = await steps.restock(gql, "KB", 3, in_days(3))
+
+    data = await gql(RECEIVE_RESTOCK, STAFF, id=restock, quantity=4)
+
     assert data["receiveRestock"]["restock"] == {
-        "id": restock, "status": "RECEIVED", "received": 5, "outstanding": 0}
-    assert (await Product.get(sku="KB")).on_hand == 5
+        "id": restock, "status": "RECEIVED", "received": 4, "outstanding": 0}
+    [row] = (await gql(RESTOCKS, STAFF, sku="KB"))["restocks"]
+    assert row == {"id": restock, "status": "RECEIVED", "quantity": 3, "received": 4,
+                   "outstanding": 0, "overDelivered": 1}
+    assert (await Product.get(sku="KB")).on_hand == 4
+    after = (await gql(BACK_ORDER, ALICE, id=bo["id"]))["backOrder"]
+    assert (after["status"], after["allocatedQuantity"]) == ("ALLOCATED", 4)
+
+
+async def test_a_cancelled_restock_has_nothing_outstanding(gql: Run) -> None:
+    await steps.product(gql, "KB")
+    restock = await steps.restock(gql, "KB", 5, in_days(3))
+    await gql(RECEIVE_RESTOCK, STAFF, id=restock, quantity=2)
+
+    data = await gql(CANCEL_RESTOCK, STAFF, id=restock)
+
+    assert data["cancelRestock"]["restock"]["status"] == "CANCELLED"
+    [row] = (await gql(RESTOCKS, STAFF, sku="KB"))["restocks"]
+    assert row == {"id": restock, "status": "CANCELLED", "quantity": 5, "received": 2,
+                   "outstanding": 0, "overDelivered": 0}
 
 
 async def test_a_restock_cannot_be_expected_in_the_past(gql: Run) -> None:

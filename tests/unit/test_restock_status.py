@@ -56,8 +56,18 @@ def test_receiving_part_leaves_it_partly_received() -> None:
     assert receive(scheduled(10), 3) == RestockState(PARTLY, 10, 3)
 
 
-def test_an_over_delivery_raises_the_quantity() -> None:
-    assert receive(scheduled(10), 12) == RestockState(RECEIVED, 12, 12)
+def test_an_over_delivery_is_received_and_says_so() -> None:
+    after = receive(scheduled(3), 4)
+
+    assert after == RestockState(RECEIVED, 3, 4)
+    assert (after.outstanding, after.over_delivered) == (0, 1)
+
+
+def test_a_cancelled_restock_expects_nothing_more() -> None:
+    after = cancel(RestockState(PARTLY, 10, 4))
+
+    assert (after.outstanding, after.over_delivered) == (0, 0)
+    assert cancel(scheduled(3)).outstanding == 0
 
 
 @pytest.mark.parametrize("units", [0, -1])
@@ -117,7 +127,8 @@ def test_a_receipt_counts_the_units_in_and_the_status_follows(
     after = receive(before, units)
 
     assert after.received == before.received + (before.outstanding if units is None else units)
-    assert after.quantity == max(before.quantity, after.received)
+    assert after.quantity == before.quantity
+    assert after.over_delivered == max(after.received - after.quantity, 0)
     assert (after.status is RECEIVED) == (after.outstanding == 0)
     assert after.status in (PARTLY, RECEIVED)
 
@@ -136,6 +147,12 @@ def test_a_rescheduling_never_goes_below_what_was_received(
     assert after.received == before.received
     assert after.quantity == (before.quantity if quantity is None else quantity)
     assert is_open(after.status) == (after.outstanding > 0)
+
+
+@PROPERTY
+@given(closed_restocks)
+def test_a_closed_restock_has_nothing_outstanding(state: RestockState) -> None:
+    assert state.outstanding == 0
 
 
 @PROPERTY
@@ -158,6 +175,6 @@ def test_receipts_in_parts_end_received_once_all_arrived(
                 receive(state, units)
             return
         state = receive(state, units)
-        assert state.received <= state.quantity
+        assert state.received - state.over_delivered + state.outstanding == state.quantity
 
     assert (state.status is RECEIVED) == (start.received + sum(parts) >= start.quantity)
