@@ -1,4 +1,10 @@
-"""Input rules shared by the use cases. Each failure names its field."""
+"""Input rules shared by the use cases. Each failure names its field.
+
+Every string a client sends passes one of these before it reaches the database: no control
+characters (NUL and the rest of Unicode's Cc) and no lone surrogates, which PostgreSQL
+cannot store, and no more characters than the column it is stored in or looked up by
+(the callers pass that column's length, see ``api/services/inputs.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,32 @@ from decimal import Decimal
 
 from api.domain.errors import InvalidInput
 
-SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SKU_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MAX_QUANTITY = 100_000
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Control characters (Unicode category Cc) and surrogates (Cs)."""
 
 
-def sku(value: str, field: str = "sku") -> str:
-    value = value.strip()
-    if not SKU_PATTERN.match(value):
-        raise InvalidInput(
-            field, "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-        )
+def printable(value: str, field: str) -> str:
+    """``value`` when it holds no control character or lone surrogate."""
+    if UNPRINTABLE.search(value):
+        raise InvalidInput(field, "must not contain control characters")
+    return value
+
+
+def lookup(value: str, field: str, maximum: int) -> str:
+    """A key to look a row up by (as given): printable, at most the column's length."""
+    printable(value, field)
+    if len(value) > maximum:
+        raise InvalidInput(field, f"at most {maximum} characters")
+    return value
+
+
+def sku(value: str, field: str, maximum: int) -> str:
+    value = printable(value, field).strip()
+    if len(value) > maximum or not SKU_PATTERN.fullmatch(value):
+        raise InvalidInput(field, f"1 to {maximum} letters, digits, '.', '_' or '-', "
+                           "starting with a letter or digit")
     return value
 
 
@@ -51,7 +73,7 @@ def price(value: Decimal, field: str = "price") -> Decimal:
 
 
 def text(value: str, field: str, maximum: int, required: bool = True) -> str:
-    value = value.strip()
+    value = printable(value, field).strip()
     if required and not value:
         raise InvalidInput(field, "must not be empty")
     if len(value) > maximum:
@@ -63,30 +85,32 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PHONE_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
-def email(value: str | None, field: str = "email") -> str | None:
-    if value is None or not value.strip():
+def email(value: str | None, field: str, maximum: int) -> str | None:
+    if value is None or not printable(value, field).strip():
         return None
     value = value.strip()
-    if len(value) > 254 or not EMAIL_PATTERN.match(value):
+    if len(value) > maximum or not EMAIL_PATTERN.match(value):
         raise InvalidInput(field, "not an email address")
     return value
 
 
-def phone(value: str | None, field: str = "phone") -> str | None:
-    if value is None or not value.strip():
+def phone(value: str | None, field: str, maximum: int) -> str | None:
+    if value is None or not printable(value, field).strip():
         return None
     value = value.strip().replace(" ", "")
-    if not PHONE_PATTERN.match(value):
+    if len(value) > maximum or not PHONE_PATTERN.match(value):
         raise InvalidInput(field, "use the international form, such as +14155550100")
     return value
 
 
 MAX_ID = 2**31 - 1
+ID_PATTERN = re.compile(r"[0-9]{1,10}")
+"""ASCII digits only: ``str.isdigit`` also takes '³' and '¹', which ``int`` refuses."""
 
 
 def row_id(value: str, field: str = "id") -> int:
     """An id as the API shows it: digits only, within the database's key range."""
     text = value.strip()
-    if not text.isdigit() or len(text) > 10 or not 1 <= int(text) <= MAX_ID:
+    if not ID_PATTERN.fullmatch(text) or not 1 <= int(text) <= MAX_ID:
         raise InvalidInput(field, "not an id of this API")
     return int(text)

@@ -15,7 +15,7 @@ import strawberry
 from graphql import GraphQLError
 
 from api.domain import validation
-from api.domain.errors import DomainError, NotFound
+from api.domain.errors import DomainError, InvalidInput, NotFound
 from api.domain.identity import require_actor, require_staff
 from api.domain.model import QUEUED_STATUSES
 from api.graphql.context import Context, Info
@@ -37,7 +37,10 @@ def _hub(context: Context) -> Hub:
 
 
 def _error(exc: DomainError) -> GraphQLError:
-    return GraphQLError(exc.message, extensions={"code": exc.code})
+    extensions = {"code": exc.code}
+    if isinstance(exc, InvalidInput):
+        extensions["field"] = exc.field
+    return GraphQLError(exc.message, extensions=extensions)
 
 
 async def _follow(
@@ -123,8 +126,11 @@ async def customer_rows(context: Context) -> AsyncIterator[models.BackOrder]:
 
 
 async def product_rows(context: Context, sku: str) -> AsyncIterator[models.Product]:
-    if await reads.get_product(sku) is None:
-        raise _error(NotFound("Product", sku))
+    try:
+        if await reads.get_product(sku) is None:
+            raise NotFound("Product", sku)
+    except DomainError as exc:
+        raise _error(exc) from None
 
     async def current() -> list[models.Product]:
         found = await reads.get_product(sku)

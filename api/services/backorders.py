@@ -7,12 +7,12 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from api.domain import validation
 from api.domain.errors import InvalidTransition, NotFound, NotReleased
 from api.domain.identity import Actor, require_actor, require_staff
 from api.domain.model import QUEUED_STATUSES, Status
 from api.domain.money import cancellation_refund
 from api.domain.status import transition
+from api.services import inputs
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product
@@ -24,7 +24,7 @@ async def cancel_back_order(
     actor: Actor | None, back_order_id: int, reason: str = "", now: datetime | None = None
 ) -> BackOrder:
     """Cancel and refund in full; the units it held go to the next in line."""
-    reason = validation.text(reason, "reason", 200, required=False)
+    reason = inputs.reason(reason)
     changes = Changes(now or utcnow())
     async with in_transaction():
         product, back_order = await _lock(back_order_id)
@@ -64,7 +64,7 @@ async def ship_back_order(
     now: datetime | None = None,
 ) -> BackOrder:
     require_staff(actor)
-    tracking = validation.text(tracking_code, "trackingCode", 128, required=False)
+    tracking = inputs.tracking_code(tracking_code)
     changes = Changes(now or utcnow())
     async with in_transaction():
         product, back_order = await _lock(back_order_id)
@@ -89,7 +89,7 @@ async def ship_order_line(
 ) -> OrderLine:
     """Ship the units a line took from stock when it was placed (its back order ships apart)."""
     require_staff(actor)
-    tracking = validation.text(tracking_code, "trackingCode", 128, required=False)
+    tracking = inputs.tracking_code(tracking_code)
     changes = Changes(now or utcnow())
     async with in_transaction():
         found = await OrderLine.filter(id=line_id).only("id", "product_id").first()

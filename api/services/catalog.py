@@ -14,6 +14,7 @@ from api.domain import validation
 from api.domain.errors import DuplicateSku, InsufficientStock, InvalidInput
 from api.domain.identity import Actor, require_staff
 from api.domain.model import Policy
+from api.services import inputs
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product_by_sku
@@ -48,10 +49,10 @@ async def create_product(
 ) -> Product:
     require_staff(actor)
     policy = _checked(policy or Policy())
-    sku = validation.sku(sku)
+    sku = inputs.new_sku(sku)
     row: dict[str, Any] = dict(
         sku=sku,
-        name=validation.text(name, "name", 200),
+        name=validation.text(name, "name", inputs.NAME),
         price=validation.price(price),
         digital=digital,
         on_hand=validation.non_negative(on_hand, "onHand"),
@@ -70,6 +71,7 @@ async def update_backorder_policy(
     actor: Actor | None, sku: str, change: PolicyChange, now: datetime | None = None
 ) -> Product:
     require_staff(actor)
+    sku = inputs.sku(sku)
     async with in_transaction():
         product = await lock_product_by_sku(sku)
         policy = _checked(apply_change(product.policy, change))
@@ -89,9 +91,10 @@ async def adjust_stock(
 ) -> Product:
     """Count stock in or out. Units counted in go to waiting back orders first."""
     require_staff(actor)
+    sku = inputs.sku(sku)
     if delta == 0:
         raise InvalidInput("delta", "must not be zero")
-    validation.text(reason, "reason", 200, required=False)
+    inputs.reason(reason)
     async with in_transaction():
         product = await lock_product_by_sku(sku)
         free = product.on_hand - product.allocated

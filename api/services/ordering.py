@@ -18,7 +18,7 @@ from api.domain.errors import Forbidden, IdempotencyConflict, InvalidInput
 from api.domain.identity import Actor, require_actor
 from api.domain.model import Supply
 from api.domain.money import charge
-from api.services import messages
+from api.services import inputs, messages
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_products_by_sku
@@ -58,8 +58,10 @@ async def place_order(
     now: datetime | None = None,
 ) -> PlacedOrder:
     signed_in = require_actor(actor)
+    if customer_id is not None:
+        inputs.customer_id(customer_id)
     customer = _customer(signed_in, customer_id, priority)
-    key = validation.text(idempotency_key, "idempotencyKey", 128)
+    key = validation.text(idempotency_key, "idempotencyKey", inputs.IDEMPOTENCY_KEY)
     requested = _checked_lines(lines)
     digest = _request_hash(requested, priority)
     try:
@@ -220,7 +222,7 @@ def _customer(actor: Actor, customer_id: str | None, priority: int) -> str:
         return actor.subject
     if priority < -100 or priority > 100:
         raise InvalidInput("priority", "must be between -100 and 100")
-    return validation.text(customer_id or actor.subject, "customerId", 128)
+    return validation.text(customer_id or actor.subject, "customerId", inputs.CUSTOMER_ID)
 
 
 def _checked_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
@@ -231,7 +233,7 @@ def _checked_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
     checked: list[LineRequest] = []
     seen: set[str] = set()
     for index, line in enumerate(lines):
-        sku = validation.sku(line.sku, f"lines.{index}.sku")
+        sku = inputs.new_sku(line.sku, f"lines.{index}.sku")
         validation.positive(line.quantity, f"lines.{index}.quantity")
         if sku in seen:
             raise InvalidInput(f"lines.{index}.sku", "each product once per order")

@@ -13,6 +13,7 @@ from api.domain import validation
 from api.domain.errors import InvalidInput
 from api.domain.identity import Actor, require_owner_or_staff
 from api.domain.model import Channel, NotificationEvent
+from api.services import inputs
 from api.store.models import NotificationPreferences
 
 ADDRESS_FOR = {Channel.EMAIL: "email", Channel.SMS: "phone", Channel.PUSH: "pushTarget"}
@@ -38,6 +39,8 @@ async def set_preferences(
     actor: Actor | None, wanted: PreferencesInput, customer_id: str | None = None
 ) -> NotificationPreferences:
     """Replace the customer's preferences; an empty ``events`` list means every event."""
+    if customer_id is not None:
+        inputs.customer_id(customer_id)
     customer = customer_id or (actor.subject if actor else "")
     require_owner_or_staff(actor, customer)
     values = _checked(wanted)
@@ -59,10 +62,10 @@ async def set_preferences(
 
 def _checked(wanted: PreferencesInput) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "email": validation.email(wanted.email),
-        "phone": validation.phone(wanted.phone),
-        "push_target": validation.text(wanted.push_target or "", "pushTarget", 512,
-                                       required=False) or None,
+        "email": validation.email(wanted.email, "email", inputs.EMAIL),
+        "phone": validation.phone(wanted.phone, "phone", inputs.PHONE),
+        "push_target": validation.text(wanted.push_target or "", "pushTarget",
+                                       inputs.PUSH_TARGET, required=False) or None,
         "channels": sorted({c.value for c in wanted.channels}),
         "events": sorted({e.value for e in wanted.events}),
         "opted_out": wanted.opted_out,

@@ -20,6 +20,7 @@ from api.domain.errors import InvalidInput
 from api.domain.identity import Actor
 from api.domain.model import Availability, NotificationStatus, Status
 from api.domain.restocks import OPEN_RESTOCK_STATUSES
+from api.services import inputs
 from api.store import prepared
 from api.store.models import BackOrder, Notification, Order, Product, Restock
 from api.store.prepared import PreparedRead
@@ -50,10 +51,10 @@ def encode_cursor(value: int | str) -> str:
 
 def decode_cursor(cursor: str, field: str = "after") -> str:
     try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        text = base64.urlsafe_b64decode(inputs.cursor(cursor, field).encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidInput(field, "not a cursor from this API") from None
-    if not text.startswith("k:"):
+    if not text.startswith("k:") or validation.UNPRINTABLE.search(text):
         raise InvalidInput(field, "not a cursor from this API")
     return text[2:]
 
@@ -74,7 +75,7 @@ PRODUCT_BY_SKU = PreparedRead(Product, 'WHERE "sku" = {} LIMIT 1')
 
 
 async def get_product(sku: str) -> Product | None:
-    return await PRODUCT_BY_SKU.first(sku)
+    return await PRODUCT_BY_SKU.first(inputs.sku(sku))
 
 
 async def list_products(
@@ -82,7 +83,7 @@ async def list_products(
 ) -> Page[Product]:
     query = Product.all().order_by("sku")
     if after is not None:
-        query = query.filter(sku__gt=decode_cursor(after))
+        query = query.filter(sku__gt=inputs.sku(decode_cursor(after), "after"))
     if not wanted:
         rows = await query.limit(first + 1)
         return _page(rows, first, lambda p: p.sku, after is not None, Product.all())
@@ -128,6 +129,8 @@ async def list_back_orders(
     (``Page.orders``); ``light`` gives read-only rows (``prepared.light_class``)."""
     where: list[str] = []
     params: list[object] = []
+    sku = None if sku is None else inputs.sku(sku)
+    customer_id = None if customer_id is None else inputs.customer_id(customer_id)
     if not actor.is_staff:
         if customer_id not in (None, actor.subject):  # another customer's: nothing to see
             return Page([], [], False, after is not None, _no_items)
@@ -248,7 +251,7 @@ async def list_notifications(
 
 
 async def list_restocks(sku: str, include_closed: bool) -> list[Restock]:
-    query = Restock.filter(product__sku=sku)
+    query = Restock.filter(product__sku=inputs.sku(sku))
     if not include_closed:
         query = query.filter(status__in=OPEN_RESTOCK_STATUSES)
     return await query.order_by("expected_date", "id")

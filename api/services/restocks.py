@@ -10,6 +10,7 @@ from api.domain import restocks as rules
 from api.domain import validation
 from api.domain.errors import InvalidInput, NotFound
 from api.domain.identity import Actor, require_staff
+from api.services import inputs
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product, lock_product_by_sku
@@ -26,8 +27,9 @@ async def schedule_restock(
     now: datetime | None = None,
 ) -> Restock:
     require_staff(actor)
+    sku = inputs.sku(sku)
     validation.positive(quantity, "quantity")
-    note = validation.text(note, "note", 200, required=False)
+    note = validation.text(note, "note", inputs.NOTE, required=False)
     changes = Changes(now or utcnow())
     _check_date(expected_date, changes.now)
     async with in_transaction():

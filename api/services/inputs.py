@@ -1,0 +1,63 @@
+"""The input rules of ``api.domain.validation`` with the limit of the column each input is
+stored in or looked up by, read from the model: the column is the one declaration of it.
+
+Every string argument passes one of these before the use case touches the database, so a
+value too long for its column or holding a control character is ``InvalidInput`` naming
+the field, never an error of the ORM or of the database.
+"""
+
+from __future__ import annotations
+
+from tortoise.models import Model
+
+from api.domain import validation
+from api.store.models import NotificationPreferences, Order, OrderLine, Product, Restock
+
+REASON_LENGTH = 200
+"""A cancellation's or a count's reason: kept in the history's detail, which has no column."""
+CURSOR_LENGTH = 200
+"""An opaque cursor: base64 of a key no longer than the longest key a page is ordered by."""
+
+
+def column_length(model: type[Model], column: str) -> int:
+    """The declared length of a text column."""
+    length = model._meta.fields_map[column].max_length  # type: ignore[attr-defined]
+    assert isinstance(length, int), f"{model.__name__}.{column} has no length"
+    return length
+
+
+SKU = column_length(Product, "sku")
+NAME = column_length(Product, "name")
+NOTE = column_length(Restock, "note")
+CUSTOMER_ID = column_length(Order, "customer_id")
+IDEMPOTENCY_KEY = column_length(Order, "idempotency_key")
+TRACKING_CODE = column_length(OrderLine, "tracking_code")
+EMAIL = column_length(NotificationPreferences, "email")
+PHONE = column_length(NotificationPreferences, "phone")
+PUSH_TARGET = column_length(NotificationPreferences, "push_target")
+
+
+def new_sku(value: str, field: str = "sku") -> str:
+    """A SKU for a new product or an order line: the pattern and the column's length."""
+    return validation.sku(value, field, SKU)
+
+
+def sku(value: str, field: str = "sku") -> str:
+    """A SKU to look a product up by (one that cannot exist is simply not found)."""
+    return validation.lookup(value, field, SKU)
+
+
+def customer_id(value: str, field: str = "customerId") -> str:
+    return validation.lookup(value, field, CUSTOMER_ID)
+
+
+def tracking_code(value: str) -> str:
+    return validation.text(value, "trackingCode", TRACKING_CODE, required=False)
+
+
+def reason(value: str) -> str:
+    return validation.text(value, "reason", REASON_LENGTH, required=False)
+
+
+def cursor(value: str, field: str = "after") -> str:
+    return validation.lookup(value, field, CURSOR_LENGTH)
