@@ -14,11 +14,17 @@ import time
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
+from starlette.websockets import WebSocketDisconnect
+from strawberry.http.exceptions import WebSocketDisconnected
 
+from api.domain.errors import DomainError
 from api.settings import Settings
 
 JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+")
-BEARER = re.compile(r"(?i)\bbearer\s+\S+")
+BEARER = re.compile(r"(?i)\bbearer\s+(?=[\w~+/.=-]*?(?:[\d~+/=_-]|\.[\w~+/=-])"
+                    r"|[\w~+/.=-]{16})[\w~+/.=-]+")
+"""A token after "Bearer" (RFC 6750's characters): one with a digit, a symbol or an inner
+dot in it, or 16 characters or more; a word ("needs a bearer token.") is left alone."""
 EMAIL = re.compile(r"\b([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)\b")
 PHONE = re.compile(r"\+\d{3,}(\d{4})\b")
 SUSPECT = re.compile(r"(?i)bearer|eyj|@|\+\d")
@@ -47,6 +53,54 @@ class Redact(logging.Filter):
         return True
 
 
+class ClientErrors(logging.Filter):
+    """On Strawberry's logger, which writes every error of an operation at ERROR with its
+    traceback: an error that is the client's (a document that does not parse or validate,
+    bad variables, or a typed domain error such as INVALID_INPUT or FORBIDDEN raised outside
+    a union) becomes one INFO line without a traceback. An unexpected exception stays an
+    ERROR with its traceback (and is logged again with the reference the client was given,
+    where it is masked: ``api/graphql/errors.py``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error: Any = record.msg
+        if not hasattr(error, "original_error") or not hasattr(error, "path"):
+            return True
+        original = error.original_error
+        if isinstance(original, DomainError):
+            code = original.code
+        elif original is None or hasattr(original, "extensions"):  # ours, or the request's
+            code = (getattr(original or error, "extensions", None) or {}).get(
+                "code", "INVALID_REQUEST")
+        else:
+            return True
+        path = ".".join(str(p) for p in error.path or ()) or "request"
+        record.msg = f"client error at {path}: {code}: {getattr(error, 'message', error)}"
+        record.args = None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.exc_info = record.exc_text = None
+        return True
+
+
+class Disconnects(logging.Filter):
+    """On the logger of Strawberry's websocket operations, which writes "Exception in worker
+    task" at ERROR with a traceback when a send fails: a client that went away while an
+    event was on its way is an ordinary disconnect, one INFO line. Other failures stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        seen = 0
+        while error is not None and seen < 5:  # the disconnect may be the cause of it
+            if isinstance(error, WebSocketDisconnected | WebSocketDisconnect):
+                record.msg, record.args = "websocket closed by the client during a send", None
+                record.levelno, record.levelname = logging.INFO, "INFO"
+                record.exc_info = record.exc_text = None
+                return True
+            error, seen = error.__cause__ or error.__context__, seen + 1
+        return True
+
+
+GRAPHQL_ERRORS = logging.getLogger("strawberry.execution")
+WEBSOCKET_TASKS = logging.getLogger("strawberry.ws.task")
 REQUESTS = logging.getLogger("backorders.request")
 
 
@@ -154,6 +208,8 @@ def configure(settings: Settings) -> None:
     root.handlers[:] = [handler]
     request_log.install(handler, json_lines=settings.environment == "production")
     root.setLevel(logging.INFO)
+    for logger, kind in ((GRAPHQL_ERRORS, ClientErrors), (WEBSOCKET_TASKS, Disconnects)):
+        logger.filters[:] = [f for f in logger.filters if not isinstance(f, kind)] + [kind()]
     for noisy in ("tortoise", "tortoise.db_client", "apprise", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
