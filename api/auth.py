@@ -46,7 +46,7 @@ def verify(token: str, settings: Settings) -> Actor:
             options={"require": ["sub", "exp"], "verify_aud": settings.jwt_audience is not None},
         )
     except jwt.PyJWTError as exc:
-        raise InvalidToken(str(exc)) from None
+        raise InvalidToken(reason(exc)) from None
     role = str(claims.get(ROLE_CLAIM, "customer")).upper()
     if role not in Role.__members__:
         raise InvalidToken(f"unknown role {role!r}")
@@ -58,6 +58,25 @@ def verify(token: str, settings: Settings) -> Actor:
         _verified.pop(next(iter(_verified)))
     _verified[memo] = (actor, float(claims["exp"]))
     return actor
+
+
+REASONS: dict[type[jwt.PyJWTError], str] = {
+    jwt.ExpiredSignatureError: "token expired",
+    jwt.ImmatureSignatureError: "token not valid yet",
+    jwt.InvalidAudienceError: "wrong audience",
+    jwt.InvalidIssuerError: "wrong issuer",
+    jwt.InvalidSignatureError: "invalid signature",
+    jwt.InvalidAlgorithmError: "algorithm not allowed",
+}
+"""What a client is told of a refusal it can act on; anything else is "invalid token"
+(PyJWT's own messages describe its parsing: padding, segments, codecs)."""
+
+
+def reason(exc: jwt.PyJWTError) -> str:
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"missing the {exc.claim!r} claim"
+    return next((said for kind, said in REASONS.items() if isinstance(exc, kind)),
+                "invalid token")
 
 
 def mint(

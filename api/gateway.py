@@ -147,7 +147,8 @@ def _too_large(limit: int) -> JSONResponse:
 
 
 def _unauthenticated(reason: str) -> JSONResponse:
-    return _error(f"invalid bearer token: {reason}", "UNAUTHENTICATED", 401,
+    """401 with the reason in our words (``auth.reason``), never the JWT library's."""
+    return _error(reason, "UNAUTHENTICATED", 401,
                   {"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 

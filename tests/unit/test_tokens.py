@@ -8,8 +8,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from api.auth import InvalidToken, bearer, mint, verify
+from api.auth import REASONS, InvalidToken, bearer, mint, verify
 from api.domain.identity import Actor, Role
 from api.settings import DEV_SECRET, Settings
 
@@ -29,7 +31,7 @@ def test_an_expired_token_is_refused() -> None:
 
 def test_a_token_signed_with_another_secret_is_refused() -> None:
     other = Settings(jwt_secret="another-secret-of-at-least-32-chars")
-    with pytest.raises(InvalidToken, match="Signature"):
+    with pytest.raises(InvalidToken, match="invalid signature"):
         verify(mint(other, "alice", Role.STAFF, timedelta(minutes=5)), SETTINGS)
 
 
@@ -89,7 +91,7 @@ def test_a_remembered_token_is_still_checked_against_the_key_and_its_expiry() ->
     assert verify(token, SETTINGS) == Actor("alice", Role.CUSTOMER)
     assert verify(token, SETTINGS) == Actor("alice", Role.CUSTOMER)  # remembered
     other = Settings(jwt_secret="another-secret-of-at-least-32-chars")
-    with pytest.raises(InvalidToken, match="Signature"):
+    with pytest.raises(InvalidToken, match="invalid signature"):
         verify(token, other)
     audience = Settings(jwt_secret=SETTINGS.jwt_secret, jwt_audience="shop")
     with pytest.raises(InvalidToken):
@@ -108,3 +110,21 @@ def test_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         token = mint(SETTINGS, f"c{n}", Role.CUSTOMER, timedelta(minutes=5))
         assert verify(token, SETTINGS).subject == f"c{n}"
     assert len(api.auth._verified) == 3
+
+
+@pytest.mark.parametrize("garbage", ["garbage", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.xx",
+                                     "\xff\xfe", "eyJ" + "A" * 500])
+def test_a_garbage_token_is_an_invalid_token_in_our_words(garbage: str) -> None:
+    with pytest.raises(InvalidToken) as refused:
+        verify(garbage, SETTINGS)
+    assert str(refused.value) == "invalid token"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200) | st.lists(st.text(alphabet="eyJAb0_-=", max_size=40),
+                                        min_size=3, max_size=3).map(".".join))
+def test_whatever_a_client_sends_the_refusal_is_in_our_words(token: str) -> None:
+    with pytest.raises(InvalidToken) as refused:
+        verify(token, SETTINGS)
+    said = str(refused.value)
+    assert said in {"invalid token", *REASONS.values()} or said.startswith("missing the")
