@@ -224,10 +224,17 @@ def _apply_grants(
 
 
 def _apply_estimate(bo: BackOrder, estimate: Estimate, policy: Policy, changes: Changes) -> None:
-    if (bo.queue_position, bo.units_ahead) != (estimate.position, estimate.units_ahead):
+    place = (bo.queue_position, bo.units_ahead)
+    if place != (estimate.position, estimate.units_ahead):
         bo.queue_position = estimate.position
         bo.units_ahead = estimate.units_ahead
         changes.touch(bo, "queue_position", "units_ahead")
+        if not changes.is_new(bo):  # (a new one's PLACED line says where it is)
+            changes.record(bo, "QUEUE_MOVED", previous_position=place[0],
+                           queue_position=estimate.position, previous_units_ahead=place[1],
+                           units_ahead=estimate.units_ahead,
+                           previous_date=bo.estimated_ship_date,
+                           estimated_ship_date=estimate.ship_date)
     _set_date(bo, estimate.ship_date, estimate.scheduled, changes)
     _apply_delay(bo, policy, changes)
 
@@ -254,6 +261,9 @@ def _set_date(bo: BackOrder, ship_date: date, scheduled: bool, changes: Changes)
     if bo.estimate_scheduled != scheduled:
         bo.estimate_scheduled = scheduled
         changes.touch(bo, "estimate_scheduled")
+        if bo.estimated_ship_date == ship_date:  # else DATE_CHANGED below says it
+            changes.record(bo, "ESTIMATE_BASIS_CHANGED", estimate_is_scheduled=scheduled,
+                           estimated_ship_date=ship_date)
     if bo.estimated_ship_date != ship_date:
         previous = bo.estimated_ship_date
         bo.estimated_ship_date = ship_date
