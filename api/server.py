@@ -84,8 +84,12 @@ class GracefulServer(uvicorn.Server):
 
 
 def serve(app: Starlette, settings: Settings) -> None:
+    trusted = settings.trusted_proxy_list
     config = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="on",
                             log_config=None, access_log=False, timeout_graceful_shutdown=10,
+                            # X-Forwarded-For only from BACKORDERS_TRUSTED_PROXIES (uvicorn
+                            # would trust loopback, or its FORWARDED_ALLOW_IPS, by default)
+                            proxy_headers=bool(trusted), forwarded_allow_ips=trusted or [],
                             ws=websocket_protocol(settings),
                             ws_per_message_deflate=settings.ws_per_message_deflate)
     GracefulServer(config, app.state.graphql_view).run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from limits import parse as parse_rate
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     rate_limit_orders_per_address: str = Field("60/minute", description="placeOrder per IP")
     rate_limit_anonymous: str = Field("300/minute", description="requests without a token, per IP")
     rate_limit_storage: str = Field("memory://", description="limits storage, e.g. redis://")
+    trusted_proxies: str = ""
+    """The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, comma-separated
+    addresses or networks (``10.0.0.5,10.1.0.0/16``), or ``*`` for any. Empty (the default):
+    none, so each client is the address it connects from, whatever headers it sends."""
     max_page_size: int = Field(100, ge=1, le=1000)
     fast_queries: bool = True
     """Complete plain selections by compiled plans (api/graphql/plans.py); off: resolvers."""
@@ -89,6 +94,21 @@ class Settings(BaseSettings):
                                  "rediss://")):
             raise ValueError("use memory://, postgres://... or redis://...")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"{item!r} is no address or network") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @field_validator("rate_limit_orders", "rate_limit_orders_per_address",
                      "rate_limit_anonymous")
