@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import strawberry
-from graphql import DocumentNode, FieldNode, GraphQLError, get_operation_ast, parse, validate
-from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, SchemaExtension
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from strawberry.extensions import MaxAliasesLimiter, SchemaExtension
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.utils.await_maybe import await_maybe
+from strawberry.utils.operation import get_operation_type
 
 from api import metrics
 from api.graphql.errors import EXCEPTION_HANDLERS, with_codes
@@ -22,6 +38,14 @@ from api.graphql.plans import Planner, planned_executor
 from api.graphql.queries import Query
 from api.graphql.subscriptions import Subscription
 from api.settings import Settings
+
+
+class Ready(NamedTuple):
+    """A document that parses, passes every rule and names one operation."""
+
+    document: DocumentNode
+    kind: OperationType
+    label: str
 
 
 class Documents:
@@ -39,6 +63,31 @@ class Documents:
         self.parse = lru_cache(maxsize=size)(self._parse)
         self.validated: OrderedDict[tuple[int, Any], tuple[DocumentNode, list[GraphQLError]]]
         self.validated = OrderedDict()
+        self.all_rules = (*specified_rules, *rules)
+        """Strawberry's rules (graphql-core's specified rules) and ours, as ``on_validate``
+        applies them."""
+        self.readies: OrderedDict[tuple[str, str | None], Ready | None] = OrderedDict()
+
+    def ready(self, schema: Any, query: str, operation_name: str | None) -> Ready | None:
+        """The document of ``query`` when it is valid and ``operation_name`` picks one of its
+        operations; None when it is anything else (Strawberry's way answers those)."""
+        key = (query, operation_name)
+        if key in self.readies:
+            return self.readies[key]
+        ready: Ready | None = None
+        try:
+            document = self.parse(query)
+        except GraphQLError:
+            document = None
+        if document is not None and not self.validate(schema, document, self.all_rules):
+            operation = get_operation_ast(document, operation_name)
+            if operation is not None:
+                ready = Ready(document, get_operation_type(document, operation_name),
+                              label_of(operation))
+        self.readies[key] = ready
+        if len(self.readies) > self.size:
+            self.readies.popitem(last=False)
+        return ready
 
     def _parse(self, query: str) -> DocumentNode:
         return parse(query, max_tokens=self.max_tokens)
@@ -88,25 +137,12 @@ class Operations(SchemaExtension):
         start = time.perf_counter()
         yield
         context = self.execution_context
-        label = operation_label(context)
-        result = context.result
-        outcome = "ok" if result is not None and not result.errors else (
-            "rejected" if label == "invalid" else "error")
-        metrics.REQUESTS.labels(label, outcome).inc()
-        metrics.LATENCY.labels(label).observe(time.perf_counter() - start)
-        state = getattr(context.context, "request_state", None)
-        if state is not None:
-            state.operation = label
+        counted(operation_label(context), context.result, start, context.context)
 
     def on_execute(self):  # type: ignore[no-untyped-def]
         yield
         execution = self.execution_context
-        result = execution.result
-        if result is not None and result.errors:
-            result.errors = with_codes(result.errors)
-        hook = getattr(execution.context, "after_mutation", None)
-        if hook is not None and execution.operation_type is OperationType.MUTATION:
-            hook()
+        after_execution(execution.result, execution.operation_type, execution.context)
 
 
 def operation_label(context: Any) -> str:
@@ -121,9 +157,116 @@ def operation_label(context: Any) -> str:
         return "invalid"
     if operation is None:
         return "invalid"
+    return label_of(operation)
+
+
+def label_of(operation: OperationDefinitionNode) -> str:
+    """An operation's metrics label: its kind and first three root fields (bounded)."""
     fields = sorted({s.name.value for s in operation.selection_set.selections
                      if isinstance(s, FieldNode)})
     return f"{operation.operation.value}:{','.join(fields[:3])}"
+
+
+_METERS: dict[tuple[str, str], tuple[Any, Any]] = {}
+"""Bounded: labels are operation kinds and root field names of valid documents."""
+
+
+def counted(label: str, result: Any, start: float, context: Any) -> None:
+    """The operation's count and time, and its label for the request log."""
+    outcome = "ok" if result is not None and not result.errors else (
+        "rejected" if label == "invalid" else "error")
+    meters = _METERS.get((label, outcome))
+    if meters is None:  # a label's children, looked up once (labels() costs every request)
+        meters = _METERS[(label, outcome)] = (metrics.REQUESTS.labels(label, outcome),
+                                               metrics.LATENCY.labels(label))
+    meters[0].inc()
+    meters[1].observe(time.perf_counter() - start)
+    state = getattr(context, "request_state", None)
+    if state is not None:
+        state.operation = label
+
+
+def after_execution(result: Any, kind: OperationType, context: Any) -> None:
+    """Error codes and masking on a result; after a mutation, wake whoever publishes."""
+    if result is not None and result.errors:
+        result.errors = with_codes(result.errors)
+    hook = getattr(context, "after_mutation", None)
+    if hook is not None and kind is OperationType.MUTATION:
+        hook()
+
+
+SUBSCRIPTION_OVER_HTTP = (
+    "A subscription needs a websocket: open /graphql as a websocket with the "
+    "graphql-transport-ws (or graphql-ws) protocol and send it there.")
+
+
+class BackOrdersSchema(strawberry.Schema):
+    """Strawberry's schema with a leaner way through ``execute`` for a document that is
+    ready (valid, one query or mutation, known from an earlier request): the same steps as
+    Strawberry's (variables coerced and the operation run by graphql-core's ``execute`` with
+    the planned executor, errors processed and logged by ``process_errors``) and as
+    ``Operations`` (error codes, after-mutation hook, metrics), without the extension runner
+    and its four hook contexts. Anything else (a new, invalid or unparsable document, a
+    subscription, operation extensions) takes Strawberry's own way, through ``Operations``.
+    Governed by ``BACKORDERS_FAST_QUERIES`` with the plans; the differential tests compare
+    both ways."""
+
+    def __init__(self, *args: Any, documents: Documents, lean: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.documents = documents
+        self.lean = lean
+
+    async def execute(  # noqa: PLR0917
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        ready = (self.documents.ready(self._schema, query, operation_name)
+                 if query and operation_extensions is None else None)
+        allowed = (DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None
+                   else allowed_operation_types)
+        if ready is not None and ready.kind is OperationType.SUBSCRIPTION and (
+                OperationType.SUBSCRIPTION in allowed):
+            # ``execute`` is the way of HTTP; websockets come through ``subscribe``.
+            result = ExecutionResult(data=None, errors=[GraphQLError(
+                SUBSCRIPTION_OVER_HTTP, extensions={"code": "SUBSCRIPTION_NEEDS_WEBSOCKET"})])
+            counted("invalid", result, time.perf_counter(), context_value)
+            return result
+        if not self.lean or ready is None or ready.kind not in allowed or (
+                ready.kind is OperationType.SUBSCRIPTION):
+            return await super().execute(query, variable_values, context_value, root_value,
+                                         operation_name, allowed_operation_types,
+                                         operation_extensions)
+        start = time.perf_counter()
+        context = self._create_execution_context(
+            query=query, allowed_operation_types=allowed, variable_values=variable_values,
+            context_value=context_value, root_value=root_value,
+            operation_name=operation_name, operation_extensions=None)
+        context.graphql_document = ready.document
+        try:
+            done = await await_maybe(execute(
+                self._schema, ready.document, root_value=root_value,
+                context_value=context_value, variable_values=variable_values,
+                operation_name=operation_name, executor_class=self.execution_context_class,
+                operation_extensions=None))
+            data, errors = done.data, done.errors
+        except Exception as exc:  # as Strawberry's execute: the error is the answer
+            data, errors = None, [exc if isinstance(exc, GraphQLError)
+                                  else GraphQLError(str(exc), original_error=exc)]
+        if errors:
+            context.pre_execution_errors = errors
+            self._process_errors(errors, context)
+        result = ExecutionResult(data=data, errors=errors)
+        context.result = result
+        after_execution(result, ready.kind, context_value)
+        request_error = data is None and errors and not any(e.path for e in errors)
+        counted("invalid" if request_error else ready.label, result, start, context_value)
+        return result
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -135,18 +278,21 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         create_depth_rule(settings.max_depth, None, None),
         cost_limit(settings.max_cost, settings.max_page_size),
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        # What Strawberry's DisableIntrospection adds, as one of our rules.
+        *(() if settings.introspection_on else (NoSchemaIntrospectionCustomRule,)),
     )
     documents = Documents(rules, settings.max_tokens)
-    extensions: list[Any] = [lambda: Operations(documents)]
-    if not settings.introspection_on:
-        extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return BackOrdersSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions,
+        extensions=[lambda: Operations(documents)],
         exception_handlers=EXCEPTION_HANDLERS,
-        config=StrawberryConfig(relay_max_results=100),
+        # Without introspection, errors do not suggest field names either.
+        config=StrawberryConfig(relay_max_results=100,
+                                disable_field_suggestions=not settings.introspection_on),
         execution_context_class=planned_executor(Planner()) if settings.fast_queries
         else None,
+        documents=documents,
+        lean=settings.fast_queries,
     )

@@ -7,16 +7,19 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from api import metrics
@@ -29,6 +32,10 @@ from api.realtime.hub import Hub
 from api.settings import Settings
 
 TOKEN_PARAMS = ("Authorization", "authorization", "authToken", "token")
+JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8",
+                        "application/json;charset=utf-8", "application/json; charset=UTF-8"})
+"""Content types the lean POST takes as they are; any other goes to Strawberry's parsing."""
+POST_OPERATIONS = frozenset(OperationType.from_http("POST"))
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
@@ -43,6 +50,13 @@ def prefers_graphql_response(accept: str) -> bool:
         return False
     json_at = kinds.index("application/json") if "application/json" in kinds else len(kinds)
     return kinds.index(GRAPHQL_RESPONSE) < json_at
+
+
+def bad_request(status: int, message: str) -> JSONResponse:
+    """A refusal before any GraphQL ran, shaped as a GraphQL response."""
+    return JSONResponse({"errors": [{"message": message,
+                                     "extensions": {"code": "BAD_REQUEST"}}]},
+                        status_code=status)
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -84,6 +98,7 @@ class GraphQLView(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.settings = settings
+        self.lean = settings.fast_queries
         self.hub = hub
         self.after_mutation = after_mutation
         self.limiter = limiter
@@ -133,7 +148,10 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "websocket":
-            await super().__call__(scope, receive, send)
+            if self.lean and scope["method"] == "POST":
+                await self._post(scope, receive, send)
+            else:
+                await self._http(scope, receive, send)
             return
         metrics.WEBSOCKETS.inc()
         try:
@@ -142,6 +160,71 @@ class GraphQLView(GraphQL[Context, None]):
             metrics.WEBSOCKETS.dec()
             self.closed_websockets += 1
             self.websockets.discard(scope.get("state", {}).get("websocket"))
+
+    async def _http(self, scope: Any, receive: Any, send: Any) -> None:
+        """Strawberry's HTTP handling, with its refusals (bad JSON, bad content type, a
+        missing query...) answered as GraphQL errors in JSON rather than plain text."""
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = bad_request(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """As Strawberry parses it, but a JSON body must be an object (or a list, which is
+        then refused as a batch), and one nested too deeply is refused, not a 500."""
+        if request.method == "POST" and "json" in (request.content_type or ""):
+            try:
+                data = self.parse_json(await request.get_body())
+            except RecursionError:
+                raise HTTPException(400, "The request body is nested too deeply") from None
+            if not isinstance(data, dict | list):
+                raise HTTPException(400, "The request body must be a JSON object with a "
+                                    "`query` string") from None
+        return await super().parse_http_body(request)
+
+    async def _post(self, scope: Any, receive: Any, send: Any) -> None:
+        """A JSON POST of a ready document (see ``BackOrdersSchema``) without the parts of
+        Strawberry's ``run`` it does not need (the method and IDE checks, the content-type
+        parsing, the body through the standard ``json``): the same context, the same
+        ``schema.execute``, the same ``process_result`` and ``create_response``. Any other
+        request (another content type, a streaming ``Accept``, a body that is not an object
+        with a ready document) goes to Strawberry's ``run`` with its body as it came. The
+        differential tests compare both ways over HTTP."""
+        request = Request(scope, receive)
+        body = await request.body()
+        data = self._ready_body(request, body)
+        if data is None:
+            async def again() -> dict[str, Any]:
+                return {"type": "http.request", "body": body, "more_body": False}
+            await self._http(scope, again, send)
+            return
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        result = await self.schema.execute(
+            data["query"], variable_values=data.get("variables"), context_value=context,
+            operation_name=data.get("operationName"), allowed_operation_types=POST_OPERATIONS)
+        response_data = await self.process_result(request, result)
+        await self.create_response(response_data, sub_response)(scope, receive, send)
+
+    def _ready_body(self, request: Request, body: bytes) -> dict[str, Any] | None:
+        headers = request.headers
+        if headers.get("content-type") not in JSON_TYPES or (
+                self._get_stream_transport_from_headers(headers) is not None):
+            return None
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(data, dict) or not isinstance(query := data.get("query"), str):
+            return None
+        name = data.get("operationName")
+        if not isinstance(data.get("variables"), dict | None) or not isinstance(
+                name, str | None) or data.get("extensions") is not None:
+            return None
+        ready = self.schema.documents.ready(self.schema._schema, query, name)
+        return data if ready is not None else None
 
     async def close_websockets(self) -> None:
         """Shutting down: tell every client to go elsewhere (1001, going away)."""
