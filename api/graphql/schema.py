@@ -216,7 +216,7 @@ class BackOrdersSchema(strawberry.Schema):
         self.documents = documents
         self.lean = lean
 
-    async def execute(  # noqa: PLR0917
+    async def execute(
         self,
         query: str | None,
         variable_values: dict[str, Any] | None = None,

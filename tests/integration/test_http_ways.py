@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import orjson
