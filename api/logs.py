@@ -19,6 +19,7 @@ from strawberry.http.exceptions import WebSocketDisconnected
 
 from api.domain.errors import DomainError
 from api.settings import Settings
+from api.store.outages import outage_of
 
 JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+")
 BEARER = re.compile(r"(?i)\bbearer\s+(?=[\w~+/.=-]*?(?:[\d~+/=_-]|\.[\w~+/=-])"
@@ -59,13 +60,16 @@ class ClientErrors(logging.Filter):
     bad variables, or a typed domain error such as INVALID_INPUT or FORBIDDEN raised outside
     a union) becomes one INFO line without a traceback. An unexpected exception stays an
     ERROR with its traceback (and is logged again with the reference the client was given,
-    where it is masked: ``api/graphql/errors.py``)."""
+    where it is masked: ``api/graphql/errors.py``). An outage of the database is not logged
+    per request: ``api/store/outages.py`` tells it once."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error: Any = record.msg
         if not hasattr(error, "original_error") or not hasattr(error, "path"):
             return True
         original = error.original_error
+        if isinstance(original, Exception) and outage_of(original) is not None:
+            return False
         if isinstance(original, DomainError):
             code = original.code
         elif original is None or hasattr(original, "extensions"):  # ours, or the request's

@@ -12,6 +12,7 @@ import strawberry
 from graphql import GraphQLError
 
 from api.domain import errors
+from api.store.outages import OUTAGES, RETRY_AFTER_SECONDS, outage_of
 
 log = logging.getLogger("backorders.graphql")
 
@@ -132,7 +133,9 @@ EXCEPTION_HANDLERS = [
 
 def with_codes(errors_: list[GraphQLError]) -> list[GraphQLError]:
     """Domain errors raised outside a union (in queries) carry their code in ``extensions``;
-    unexpected exceptions are masked: the client gets an error id, the log the traceback."""
+    an outage of the database is ``SERVICE_UNAVAILABLE`` (logged once per outage, see
+    ``api/store/outages.py``; the view answers 503); other unexpected exceptions are masked:
+    the client gets an error id, the log the traceback."""
     return [_with_code(error) for error in errors_]
 
 
@@ -141,6 +144,10 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     if original is None or isinstance(original, GraphQLError):
         return error
     if not isinstance(original, errors.DomainError):
+        outage = outage_of(original)
+        if outage is not None:
+            OUTAGES.failed(outage)
+            return unavailable(error)
         return _masked(error, original)
     extensions = {**(error.extensions or {}), "code": original.code}
     if isinstance(original, errors.InvalidInput):
@@ -154,6 +161,25 @@ def _with_code(error: GraphQLError) -> GraphQLError:
         original_error=original,
         extensions=extensions,
     )
+
+
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+def unavailable(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        f"The service is unavailable (its database cannot be used now); try again in "
+        f"{RETRY_AFTER_SECONDS} s.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": UNAVAILABLE, "retryAfterSeconds": RETRY_AFTER_SECONDS},
+    )
+
+
+def is_unavailable(errors_: list[GraphQLError] | None) -> bool:
+    return any((e.extensions or {}).get("code") == UNAVAILABLE for e in errors_ or ())
 
 
 def _masked(error: GraphQLError, original: BaseException) -> GraphQLError:

@@ -38,6 +38,7 @@ from api.graphql.plans import Planner, planned_executor
 from api.graphql.queries import Query
 from api.graphql.subscriptions import Subscription
 from api.settings import Settings
+from api.store.outages import OUTAGES
 
 
 class Ready(NamedTuple):
@@ -190,9 +191,12 @@ def after_execution(result: Any, kind: OperationType, context: Any) -> None:
     """Error codes and masking on a result; after a mutation, wake whoever publishes."""
     if result is not None and result.errors:
         result.errors = with_codes(result.errors)
-    hook = getattr(context, "after_mutation", None)
-    if hook is not None and kind is OperationType.MUTATION:
-        hook()
+    if kind is OperationType.MUTATION:
+        if result is not None and not result.errors and OUTAGES.down:
+            OUTAGES.recovered()  # a write went through
+        hook = getattr(context, "after_mutation", None)
+        if hook is not None:
+            hook()
 
 
 SUBSCRIPTION_OVER_HTTP = (

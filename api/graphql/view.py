@@ -25,10 +25,12 @@ from api import metrics
 from api.auth import InvalidToken, bearer, verify
 from api.domain.identity import Actor
 from api.graphql.context import Context
+from api.graphql.errors import is_unavailable
 from api.graphql.loaders import LazyLoaders
 from api.ratelimit import RateLimits
 from api.realtime.hub import Hub
 from api.settings import Settings
+from api.store.outages import RETRY_AFTER_SECONDS
 
 TOKEN_PARAMS = ("Authorization", "authorization", "authToken", "token")
 JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8",
@@ -127,9 +129,13 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
         """GraphQL over HTTP: with ``Accept: application/graphql-response+json`` a request
-        error (unparsable, invalid, bad variables) is a 400 without ``data``."""
+        error (unparsable, invalid, bad variables) is a 400 without ``data``. An outage of
+        the database (``SERVICE_UNAVAILABLE``) is a 503 with ``Retry-After`` either way."""
         data = await super().process_result(request, result)
         sub_response = getattr(request.state, "sub_response", None)
+        if sub_response is not None and is_unavailable(result.errors):
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         if sub_response is None or not wants_graphql_response(request):
             return data
         sub_response.headers["X-Media-Type"] = GRAPHQL_RESPONSE
