@@ -23,7 +23,8 @@ from api.realtime.collector import Collector
 from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
 from api.settings import Settings
-from api.store.database import is_postgres, missing_migrations, tortoise_config
+from api.store.database import check_writes, config_of, is_postgres, missing_migrations
+from api.store.outages import OUTAGES, outage_of
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        async with RegisterTortoise(app, config=config_of(settings)):
             await bus.start()
             await relay.start()
             if dispatcher is not None:
@@ -68,9 +69,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def readyz(request: Request) -> JSONResponse:
         try:
             missing = await missing_migrations()
+            if not missing:
+                await check_writes()
         except Exception as exc:  # the reason is the answer
+            outage = outage_of(exc)
+            if outage is not None:
+                OUTAGES.failed(outage)
             return JSONResponse({"status": "unavailable", "reason": f"database: {exc}"},
                                 status_code=503)
+        OUTAGES.recovered()
         if missing:
             return JSONResponse({"status": "unavailable", "reason": "migrations not applied: "
                                  + ", ".join(sorted(missing))}, status_code=503)

@@ -112,10 +112,10 @@ def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     from tortoise import Tortoise
 
     from api import demo
-    from api.store.database import tortoise_config
+    from api.store.database import config_of
 
     async def run() -> bool:
-        await Tortoise.init(config=tortoise_config(settings.database_url))
+        await Tortoise.init(config=config_of(settings))
         try:
             return await demo.seed(settings.currency)
         finally:
@@ -132,10 +132,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from tortoise import Tortoise
 
     from api.notifications.setup import dispatcher_from
-    from api.store.database import tortoise_config
+    from api.store.database import config_of
 
     async def run() -> None:
-        await Tortoise.init(config=tortoise_config(settings.database_url))
+        await Tortoise.init(config=config_of(settings))
         dispatcher = dispatcher_from(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
         8000, ge=0, le=65535, validation_alias=AliasChoices("PORT", "BACKORDERS_PORT")
     )
     database_url: str = "sqlite://backorders.sqlite3"
+    sqlite_journal_mode: Literal["wal", "delete", "truncate", "persist"] = "wal"
+    """SQLite's journal: WAL lets readers go on while one process writes (the API and a
+    ``backorders worker`` on one file)."""
+    sqlite_busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
+    """How long an SQLite write waits for another process's lock before it fails (and the
+    client gets SERVICE_UNAVAILABLE)."""
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
     jwt_secret: str = DEV_SECRET
     jwt_public_key: str | None = None

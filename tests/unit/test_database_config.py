@@ -14,6 +14,16 @@ def test_postgres_pool_releases_connections_without_a_reset_query() -> None:
     assert credentials["maxsize"] == "7"
 
 
-def test_sqlite_keeps_its_url() -> None:
-    config = tortoise_config("sqlite://shop.sqlite3")
-    assert config["connections"]["default"] == "sqlite://shop.sqlite3"
+def test_sqlite_uses_wal_a_busy_timeout_and_immediate_transactions() -> None:
+    config = tortoise_config("sqlite://shop.sqlite3", busy_timeout_ms=1234)
+    connection = config["connections"]["default"]
+    assert connection["engine"] == "api.store.sqlite"
+    credentials = connection["credentials"]
+    assert (credentials["file_path"], credentials["journal_mode"],
+            credentials["busy_timeout"]) == ("shop.sqlite3", "WAL", 1234)
+
+
+def test_the_sqlite_url_wins_over_the_settings() -> None:
+    config = tortoise_config("sqlite://shop.sqlite3?busy_timeout=9&journal_mode=delete")
+    credentials = config["connections"]["default"]["credentials"]
+    assert (credentials["busy_timeout"], credentials["journal_mode"]) == ("9", "delete")
