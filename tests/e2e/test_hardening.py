@@ -171,3 +171,29 @@ def test_production_refuses_to_start_with_the_development_secret(tmp_path: Path)
     assert run.returncode != 0
     assert "development secret" in run.stderr
     assert SECRET not in run.stderr
+
+
+@pytest.mark.parametrize("body", [b"null", b"1", b'"x"', b"[]", b"[" * 2000 + b"]" * 2000,
+                                  b"{", b'{"query": 5}'],
+                         ids=["null", "number", "string", "list", "deep", "broken", "query5"])
+def test_a_body_that_is_not_a_request_is_a_400_in_json_and_the_connection_lives(
+        tight: ServerProcess, body: bytes) -> None:
+    with httpx.Client(base_url=tight.url) as client:  # one keep-alive connection
+        response = client.post("/graphql", content=body,
+                               headers={"Content-Type": "application/json"})
+        assert response.status_code == 400
+        assert response.headers["content-type"].startswith("application/json")
+        assert codes(response) == ["BAD_REQUEST"]
+        after = client.post("/graphql", json={"query": "{ viewer { id } }"})
+        assert after.status_code == 200 and after.json() == {"data": {"viewer": None}}
+
+
+def test_a_subscription_over_http_says_it_needs_a_websocket(tight: ServerProcess) -> None:
+    response = post(tight, 'subscription { productStockChanged(sku: "KB") { sku } }')
+    assert response.status_code == 200 and codes(response) == ["SUBSCRIPTION_NEEDS_WEBSOCKET"]
+    assert "websocket" in response.json()["errors"][0]["message"]
+    strict = post(tight, 'subscription { productStockChanged(sku: "KB") { sku } }',
+                  Accept=GRAPHQL_RESPONSE)
+    assert strict.status_code == 400 and "data" not in strict.json()
+    log = tight.log()
+    assert "Traceback" not in log
