@@ -22,7 +22,13 @@ _verified: dict[tuple[str, ...], tuple[Actor, float]] = {}
 
 
 def verify(token: str, settings: Settings) -> Actor:
-    """The actor a valid token names; raises InvalidToken.
+    """The actor a valid token names; raises InvalidToken (see ``verified``)."""
+    return verified(token, settings)[0]
+
+
+def verified(token: str, settings: Settings) -> tuple[Actor, float]:
+    """The actor a valid token names and when the token expires (a Unix time); raises
+    InvalidToken.
 
     A token that verified is remembered until it expires (at most VERIFIED_MAX of them): a
     client sends the same token with every request, and checking the signature again costs
@@ -35,7 +41,7 @@ def verify(token: str, settings: Settings) -> Actor:
             settings.jwt_issuer or "")
     known = _verified.get(memo)
     if known is not None and time.time() < known[1]:
-        return known[0]
+        return known
     try:
         claims = jwt.decode(
             token,
@@ -57,7 +63,7 @@ def verify(token: str, settings: Settings) -> Actor:
     if len(_verified) >= VERIFIED_MAX:
         _verified.pop(next(iter(_verified)))
     _verified[memo] = (actor, float(claims["exp"]))
-    return actor
+    return _verified[memo]
 
 
 REASONS: dict[type[jwt.PyJWTError], str] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 from limits import parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
@@ -45,9 +46,13 @@ class RateLimits:
         return max(stats.reset_time - time.time(), 1.0)
 
 
-def too_many(wait: float) -> JSONResponse:
+def rate_limited(wait: float) -> dict[str, Any]:
+    """The GraphQL error of a refusal: on HTTP in a 429, on a websocket for the operation."""
     seconds = math.ceil(wait)
-    return JSONResponse(
-        {"errors": [{"message": f"too many requests: retry in {seconds} s",
-                     "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": seconds}}]},
-        status_code=429, headers={"Retry-After": str(seconds)})
+    return {"message": f"too many requests: retry in {seconds} s",
+            "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": seconds}}
+
+
+def too_many(wait: float) -> JSONResponse:
+    return JSONResponse({"errors": [rate_limited(wait)]}, status_code=429,
+                        headers={"Retry-After": str(math.ceil(wait))})

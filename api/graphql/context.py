@@ -30,6 +30,8 @@ class Context:
     """The HTTP sub-response (status and headers), when there is one."""
     connection_params: dict[str, Any] | None = None
     """The websocket ``connection_init`` payload (set by Strawberry)."""
+    token_expires_at: float | None = None
+    """When the websocket's token expires (a Unix time); the socket closes then."""
 
 
 Info = StrawberryInfo[Context, None]

@@ -13,20 +13,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from api import metrics
-from api.auth import InvalidToken, bearer, verify
+from api.auth import InvalidToken, bearer, verified
 from api.domain.identity import Actor
 from api.graphql.context import Context
 from api.graphql.errors import is_unavailable
 from api.graphql.loaders import LazyLoaders
+from api.graphql.websocket import GraphQLWSHandler, TransportWSHandler, WebSocketAdapter
 from api.ratelimit import RateLimits
 from api.realtime.hub import Hub
 from api.settings import Settings
@@ -67,19 +64,10 @@ def _is_request_error(result: ExecutionResult) -> bool:
         not e.path for e in result.errors or [])
 
 
-class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws as Strawberry speaks it, keeping less per connection."""
-
-    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        await super().handle_connection_init(message)
-        if not self.connection_timed_out:
-            # Cancelled above. Kept, the finished task would hold its CancelledError, whose
-            # traceback holds the timer's frames (about 1.5 KiB) for the connection's life.
-            self.connection_init_timeout_task = None
-
-
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = GraphQLWSHandler
+    websocket_adapter_class = WebSocketAdapter
 
     def __init__(
         self,
@@ -239,14 +227,16 @@ class GraphQLView(GraphQL[Context, None]):
                 await websocket.close(code=1001, reason="server going away; reconnect")
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """The bearer token comes in ``connection_init``: {"Authorization": "Bearer ..."}."""
+        """The bearer token comes in ``connection_init``: {"Authorization": "Bearer ..."};
+        the socket closes when it expires (``api.graphql.websocket``)."""
         params = context.connection_params or {}
         raw = next((params[k] for k in TOKEN_PARAMS if isinstance(params.get(k), str)), None)
         if raw is None:
             return None
         try:
             token = bearer(raw) if " " in raw else raw
-            context.actor = verify(token, self.settings) if token else None
+            if token:
+                context.actor, context.token_expires_at = verified(token, self.settings)
         except InvalidToken as exc:
             raise ConnectionRejectionError({"message": f"invalid bearer token: {exc}"}) from None
         return None
