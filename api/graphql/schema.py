@@ -231,7 +231,8 @@ class BackOrdersSchema(strawberry.Schema):
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
         ready = (self.documents.ready(self._schema, query, operation_name)
-                 if query and operation_extensions is None else None)
+                 if isinstance(query, str) and query and isinstance(operation_name, str | None)
+                 and operation_extensions is None else None)
         allowed = (DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None
                    else allowed_operation_types)
         if ready is not None and ready.kind is OperationType.SUBSCRIPTION and (

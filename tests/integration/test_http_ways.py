@@ -46,7 +46,7 @@ BODY = st.fixed_dictionaries({}, optional={
     "query": st.sampled_from(QUERIES) | JSON_VALUES,
     "variables": st.sampled_from([None, {}, {"s": "KB"}, {"s": 1}, {"s": None}, [], "x"])
     | JSON_VALUES,
-    "operationName": st.sampled_from([None, "A", "B", "C", 1]),
+    "operationName": st.sampled_from([None, "A", "B", "C", 1, {}, ["A"]]),
     "extensions": st.sampled_from([None, {}, {"x": 1}, 3]),
     "n": st.text(max_size=3),
 })
