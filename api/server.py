@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from api.graphql.view import GraphQLView
@@ -65,6 +66,98 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             self.request = self.response = None  # type: ignore[assignment]
 
 
+MAX_HEAD_BYTES = 64 * 1024
+"""A request's line and headers together (a bearer token is about 1 KiB; nginx allows 32)."""
+MAX_HEADERS = 100
+HEAD_SECONDS = 10.0
+"""From a connection's first byte (or a request's) to the end of its headers."""
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, which bounds neither the size, the count nor the time of
+    a request's headers (httptools keeps a header until its end, however long): over
+    ``MAX_HEAD_BYTES`` or ``MAX_HEADERS`` it answers 431, past ``HEAD_SECONDS`` 408, and
+    closes the connection. Memory per unfinished head: at most the limit and one read."""
+
+    _head: int | None = None  # bytes of the head being read; None while not reading one
+    _head_timer: asyncio.TimerHandle | None = None
+    _headers = 0
+    _refusal: bytes | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._begin_head()
+        self._head_timer = self.loop.call_later(HEAD_SECONDS, self._head_too_slow)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._end_head()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._head is not None:
+            self._head += len(data)
+            if self._head_timer is None:
+                self._head_timer = self.loop.call_later(HEAD_SECONDS, self._head_too_slow)
+        super().data_received(data)
+        if self._head is not None and self._head > MAX_HEAD_BYTES and (
+                not self.transport.is_closing()):
+            self._refuse(431, f"request headers over {MAX_HEAD_BYTES} bytes")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers += 1
+        if self._headers > MAX_HEADERS:
+            self._refusal = _refusal(431, f"over {MAX_HEADERS} request headers")
+            raise _HeadRefused  # httptools stops; uvicorn answers send_400_response
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._end_head()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._begin_head()  # a pipelined or kept-alive request's head comes next
+
+    def send_400_response(self, msg: str) -> None:
+        if self._refusal is None:
+            super().send_400_response(msg)
+            return
+        self._end_head()
+        self.transport.write(self._refusal)
+        self.transport.close()
+
+    def _refuse(self, status: int, message: str) -> None:
+        self._refusal = _refusal(status, message)
+        self.send_400_response(message)
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self._head is not None and not self.transport.is_closing():
+            self._refuse(408, f"request headers not received in {HEAD_SECONDS:g} s")
+
+    def _begin_head(self) -> None:
+        self._head, self._headers = 0, 0
+
+    def _end_head(self) -> None:
+        self._head = None
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+
+class _HeadRefused(Exception):
+    pass
+
+
+def _refusal(status: int, message: str) -> bytes:
+    """A whole response, shaped as our other refusals, that closes the connection."""
+    reason = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
+    body = b'{"errors":[{"message":"%s","extensions":{"code":"BAD_REQUEST"}}]}' % (
+        message.encode("ascii"))
+    return b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n" \
+           b"connection: close\r\n\r\n%s" % (status, reason, len(body), body)
+
+
 def websocket_protocol(settings: Settings) -> str | type[asyncio.Protocol]:
     return LeanWebSocketProtocol if settings.websockets == "websockets-sansio" else (
         settings.websockets)
@@ -90,6 +183,7 @@ def serve(app: Starlette, settings: Settings) -> None:
                             # X-Forwarded-For only from BACKORDERS_TRUSTED_PROXIES (uvicorn
                             # would trust loopback, or its FORWARDED_ALLOW_IPS, by default)
                             proxy_headers=bool(trusted), forwarded_allow_ips=trusted or [],
+                            http=BoundedHttpToolsProtocol,
                             ws=websocket_protocol(settings),
                             ws_per_message_deflate=settings.ws_per_message_deflate)
     GracefulServer(config, app.state.graphql_view).run()
