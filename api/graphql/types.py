@@ -23,7 +23,7 @@ from api.domain.model import Status as StatusValue
 from api.graphql.context import Info
 from api.graphql.fields import column, executor_field, helper, known
 from api.services.clock import utcnow
-from api.services.reads import Page, product_availability
+from api.services.reads import Page, encode_cursor, product_availability
 from api.store import models
 
 Availability = strawberry.enum(AvailabilityValue, description="What a storefront shows.")
@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from api.graphql.delivery import Notification
 
 T = TypeVar("T")
+
+
+@helper
+def _cursor(key: int | str) -> str:
+    return encode_cursor(key)
 
 
 @helper
@@ -59,10 +64,11 @@ class PageInfo:
     end_cursor: str | None
 
 
+# Its row is the pair (key, item): the cursor is encoded only when it is asked for.
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = column("_cursor(r[0])")
+    node: T = column("r[1]")
 
 
 @strawberry.type
@@ -78,15 +84,14 @@ class Connection(Generic[T]):
 
     @classmethod
     def of(cls, page: Page[Any]) -> Connection[T]:
-        edges = [Edge(cursor=cursor, node=item)
-                 for item, cursor in zip(page.items, page.cursors, strict=True)]
+        keys = page.keys
         return cls(
-            edges=edges,
+            edges=list(zip(keys, page.items, strict=True)),  # type: ignore[arg-type]
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 has_previous_page=page.has_previous,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
+                start_cursor=encode_cursor(keys[0]) if keys else None,  # type: ignore[arg-type]
+                end_cursor=encode_cursor(keys[-1]) if keys else None,  # type: ignore[arg-type]
             ),
             page=page,
         )

@@ -31,7 +31,9 @@ T = TypeVar("T", bound=Model)
 @dataclass
 class Page(Generic[T]):
     items: list[T]
-    cursors: list[str]
+    keys: list[object]
+    """The items' keys in the sort order; a cursor is a key encoded (``encode_cursor``),
+    made only when a client asks for it."""
     has_next: bool
     has_previous: bool
     count: Callable[[], Awaitable[int]]
@@ -265,9 +267,9 @@ def _page(
     count: QuerySet[T] | Callable[[], Awaitable[int]],
 ) -> Page[T]:
     items = rows[:first]
-    cursors = [encode_cursor(key(row)) for row in items]  # type: ignore[operator]
+    keys = [key(row) for row in items]  # type: ignore[operator]
     counter = count.count if isinstance(count, QuerySet) else count
-    return Page(items, cursors, len(rows) > first, had_cursor, counter)
+    return Page(items, keys, len(rows) > first, had_cursor, counter)
 
 
 def _int(value: str) -> int:
