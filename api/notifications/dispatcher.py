@@ -40,6 +40,7 @@ from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.logs import redact
 from api.services.clock import utcnow
 from api.store.models import Notification, NotificationAttempt, Product, Restock
+from api.store.outages import OUTAGES, outage_of
 from api.store.statements import claimable_notifications
 from notifiers import Message, Outcome, deliver, render
 
@@ -145,8 +146,11 @@ class Dispatcher:
                     pass
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("dispatcher round failed; trying again")
+            except Exception as exc:
+                if (outage := outage_of(exc)) is not None:
+                    OUTAGES.failed(outage)  # told once; the round is tried again
+                else:
+                    log.exception("dispatcher round failed; trying again")
             if self._stopping:
                 return
             with contextlib.suppress(TimeoutError):

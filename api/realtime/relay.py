@@ -28,6 +28,7 @@ from api.realtime.events import (
 )
 from api.services.clock import utcnow
 from api.store.models import OutboxEvent
+from api.store.outages import OUTAGES, outage_of
 from api.store.snapshots import SNAPSHOT_MODELS, column_bytes, worst_case_bytes
 from api.store.statements import fetch
 
@@ -100,7 +101,10 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the rows stay unpublished and go out on a later round
-                log.warning("outbox relay: %s: %s", type(exc).__name__, exc)
+                if (outage := outage_of(exc)) is not None:
+                    OUTAGES.failed(outage)  # told once, not every round
+                else:
+                    log.warning("outbox relay: %s: %s", type(exc).__name__, exc)
                 await asyncio.sleep(self.poll)
 
     async def _publish_batch(self) -> Round:

@@ -31,6 +31,7 @@ async def keep_session(connection: Any) -> None:
 
 
 SQLITE_ENGINE = "api.store.sqlite"
+POSTGRES_ENGINE = "api.store.postgres"
 DEFAULTS = Settings.model_fields
 
 
@@ -41,12 +42,15 @@ def tortoise_config(
 ) -> dict[str, Any]:
     """The configuration for ``database_url``; for SQLite, the file's journal mode and busy
     timeout (pragmas; the URL's own ``?busy_timeout=`` or ``?journal_mode=`` win) and
-    transactions that take the write lock when they begin (``api/store/sqlite.py``)."""
+    transactions that take the write lock when they begin (``api/store/sqlite.py``); for
+    PostgreSQL, transactions that give their connection back when they cannot begin
+    (``api/store/postgres.py``)."""
     connection: str | dict[str, Any] = database_url
     if is_postgres(database_url):
         expanded = expand_db_url(database_url)
         if expanded["engine"] == "tortoise.backends.asyncpg":
             expanded["credentials"]["reset"] = keep_session
+            expanded["engine"] = POSTGRES_ENGINE
             connection = expanded
     elif database_url.startswith("sqlite://"):
         expanded = expand_db_url(database_url)

@@ -39,6 +39,11 @@ standby, or a database set read-only)."""
 CLOSED = ("connection is closed", "pool is closing", "pool is closed")
 """asyncpg's InterfaceError when a pooled connection died with the server."""
 
+BROKEN = "cannot switch to state"
+"""asyncpg's InternalClientError for a connection whose last operation the server cut off
+(seen at the moment PostgreSQL stops). Our connections are used by one task at a time
+(Tortoise's pool), so it is not two tasks sharing one."""
+
 
 @dataclass(frozen=True)
 class Outage:
@@ -78,6 +83,8 @@ def _direct(exc: BaseException) -> Outage | None:
         state = exc.sqlstate or ""
         return Outage("PostgreSQL", reason) if state.startswith(POSTGRES_CLASSES) else None
     if isinstance(exc, asyncpg.InterfaceError) and any(c in str(exc) for c in CLOSED):
+        return Outage("PostgreSQL", reason)
+    if isinstance(exc, asyncpg.InternalClientError) and BROKEN in str(exc):
         return Outage("PostgreSQL", reason)
     if isinstance(exc, ConnectionError | TimeoutError):  # refused, reset, timed out
         return Outage("PostgreSQL", reason)

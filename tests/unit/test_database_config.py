@@ -6,7 +6,7 @@ from api.store.database import keep_session, tortoise_config
 def test_postgres_pool_releases_connections_without_a_reset_query() -> None:
     config = tortoise_config("postgres://shop:secret@db.internal:5433/shop?maxsize=7")
     connection = config["connections"]["default"]
-    assert connection["engine"] == "tortoise.backends.asyncpg"
+    assert connection["engine"] == "api.store.postgres"
     credentials = connection["credentials"]
     assert credentials["reset"] is keep_session
     assert (credentials["host"], credentials["port"], credentials["database"]) == (

@@ -70,6 +70,8 @@ def test_bad_sql_and_constraints_are_not_outages(tmp_path: Path, statement: str)
     asyncpg.exceptions.DiskFullError("could not extend file"),
     asyncpg.exceptions.ReadOnlySQLTransactionError("cannot execute UPDATE in a read-only"),
     asyncpg.InterfaceError("cannot call Connection.fetch(): connection is closed"),
+    asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in "
+                                "progress"),
     ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)"),
     DBConnectionError("Can't establish connection to database shop"),
 ])

@@ -1,0 +1,48 @@
+"""Tortoise's asyncpg client, whose transaction gives its connection back when it cannot
+begin.
+
+Tortoise's pooled transaction context takes a connection from the pool, then begins; when
+the begin fails (PostgreSQL stopped under it, or the connection broke) its ``__aexit__``
+never runs, so the connection is never released and the task keeps the dead transaction as
+its current connection: the pool shrinks with each failure and the task's next
+transactions fail with "connection has been released back to the pool" after PostgreSQL is
+back. This context releases and resets on a failed begin. Named as the engine in
+``database.tortoise_config``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from tortoise.backends.base.client import (
+    TransactionalDBClient,
+    TransactionContext,
+    TransactionContextPooled,
+)
+from tortoise.connection import get_connections
+
+
+class ReleasingTransactionContext(TransactionContextPooled):
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self.ensure_connection()
+        pool = self.client._parent._pool
+        self.client._connection = await pool.acquire()
+        self.token = get_connections().set(self.connection_name, self.client)
+        try:
+            await self.client.begin()
+        except BaseException:
+            get_connections().reset(self.token)
+            with contextlib.suppress(Exception):  # the begin's error is the one to raise
+                await pool.release(self.client._connection)
+            raise
+        return self.client
+
+
+class ReleasingAsyncpgClient(AsyncpgDBClient):
+    def _in_transaction(self) -> TransactionContext:
+        return ReleasingTransactionContext(TransactionWrapper(self), self._pool_init_lock)
+
+
+client_class: Any = ReleasingAsyncpgClient
