@@ -199,6 +199,28 @@ class PostgresServer:
                 except Exception:
                     pass
 
+    def pause(self) -> None:
+        """Stop the server as an operator would (``pg_ctl stop -m fast``: sessions are
+        ended, committed work is kept), keeping its data and port for ``resume``. (An
+        immediate stop is a crash, and with this server's durability off it may lose the
+        last commits.)"""
+        with self._lock:
+            if not self._running:
+                raise PostgresServerError("the PostgreSQL test server is not running")
+            self._run(self._command("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w",
+                                    "stop"), timeout=60, what="pg_ctl stop")
+
+    def resume(self) -> None:
+        """Start a paused server again on the same port, with the same data."""
+        with self._lock:
+            if not self._running:
+                raise PostgresServerError("the PostgreSQL test server is not running")
+            requested, self._requested_port = self._requested_port, self.port
+            try:
+                self._start_server()
+            finally:
+                self._requested_port = requested
+
     def create_database(self, name: str) -> str:
         """Create database ``name`` (owned by ``postgres``) and return its DSN."""
         if not _IDENTIFIER.match(name):
