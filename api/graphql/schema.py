@@ -138,6 +138,8 @@ class Operations(SchemaExtension):
         start = time.perf_counter()
         yield
         context = self.execution_context
+        if context.result is not None and context.result.errors:
+            context.result.errors = request_codes(context.result.errors)
         counted(operation_label(context), context.result, start, context.context)
 
     def on_execute(self):  # type: ignore[no-untyped-def]
@@ -170,6 +172,25 @@ def label_of(operation: OperationDefinitionNode) -> str:
 
 _METERS: dict[tuple[str, str], tuple[Any, Any]] = {}
 """Bounded: labels are operation kinds and root field names of valid documents."""
+
+
+def request_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Every error carries a code: one the request itself caused (it does not parse, breaks
+    a rule or a limit, or its variables do not fit) gets the code clients know for it; an
+    execution error has its own already (``errors.with_codes``)."""
+    return [error if (error.extensions or {}).get("code") else GraphQLError(
+        error.message, nodes=error.nodes, source=error.source, positions=error.positions,
+        path=error.path, original_error=error.original_error,
+        extensions={**(error.extensions or {}), "code": _request_code(error)})
+        for error in errors]
+
+
+def _request_code(error: GraphQLError) -> str:
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
 
 
 def counted(label: str, result: Any, start: float, context: Any) -> None:
@@ -269,6 +290,8 @@ class BackOrdersSchema(strawberry.Schema):
         result = ExecutionResult(data=data, errors=errors)
         context.result = result
         after_execution(result, ready.kind, context_value)
+        if result.errors:
+            result.errors = request_codes(result.errors)
         request_error = data is None and errors and not any(e.path for e in errors)
         counted("invalid" if request_error else ready.label, result, start, context_value)
         return result

@@ -47,14 +47,18 @@ def test_the_graphql_over_http_audit_passes_every_must_and_should(live: ServerPr
     assert failed == []
 
 
+@pytest.mark.parametrize("role", [None, Role.CUSTOMER, Role.STAFF],
+                         ids=["anonymous", "customer", "staff"])
 def test_schemathesis_finds_no_server_error_and_nothing_unmasked(
-    live: ServerProcess, tmp_path: Path
+    live: ServerProcess, tmp_path: Path, role: Role | None
 ) -> None:
-    staff = live.token("schemathesis", Role.STAFF)
+    """As each kind of caller: anonymous, the demo's customer alice, and staff."""
+    subject = "alice" if role is Role.CUSTOMER else "ops"
+    header = [] if role is None else ["-H", f"Authorization: Bearer {live.token(subject, role)}"]
     run = subprocess.run(
         [str(Path(sys.executable).parent / "schemathesis"), "run", f"{live.url}/graphql",
          "--checks", "no_server_fault", "--max-examples", "25", "--seed", "20261123",
-         "--no-color", "--request-timeout", "20", "-H", f"Authorization: Bearer {staff}"],
+         "--no-color", "--request-timeout", "20", *header],
         capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path,
         env={**os.environ, "SCHEMATHESIS_HOOKS": "st_hooks",
              "PYTHONPATH": str(CONFORMANCE)})
