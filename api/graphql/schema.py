@@ -57,8 +57,11 @@ class Documents:
     identity, which the parse cache keeps stable, not by its hash (hashing a document walks
     all of it)."""
 
-    def __init__(self, rules: tuple[Any, ...], max_tokens: int, size: int = 1024) -> None:
+    def __init__(self, rules: tuple[Any, ...], max_tokens: int, size: int = 1024,
+                 hide_suggestions: bool = False) -> None:
         self.rules = rules
+        self.hide_suggestions = hide_suggestions
+        """Validation errors name no field, type or value the client did not write."""
         self.max_tokens = max_tokens
         self.size = size
         self.parse = lru_cache(maxsize=size)(self._parse)
@@ -99,7 +102,7 @@ class Documents:
         known = self.validated.get(key)
         if known is not None and known[0] is document:
             return known[1]
-        errors = validate(schema, document, rules)
+        errors = validate(schema, document, rules, hide_suggestions=self.hide_suggestions)
         self.validated[key] = (document, errors)
         if len(self.validated) > self.size:
             self.validated.popitem(last=False)
@@ -309,7 +312,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # What Strawberry's DisableIntrospection adds, as one of our rules.
         *(() if settings.introspection_on else (NoSchemaIntrospectionCustomRule,)),
     )
-    documents = Documents(rules, settings.max_tokens)
+    documents = Documents(rules, settings.max_tokens,
+                          hide_suggestions=not settings.introspection_on)
     return BackOrdersSchema(
         query=Query,
         mutation=Mutation,
