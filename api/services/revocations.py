@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from api.domain.identity import Actor, require_staff
@@ -21,6 +22,16 @@ async def revoke_tokens(actor: Actor | None, subject: str,
     require_staff(actor)
     subject = inputs.subject(subject)
     now = utcnow()
+    try:
+        row = await _raise_to(subject, now)
+    except IntegrityError:  # another revocation of a new subject inserted it first
+        row = await _raise_to(subject, now)
+    if revocations is not None:
+        revocations.update({subject: row.revoked_before.timestamp()})
+    return row
+
+
+async def _raise_to(subject: str, now: datetime) -> TokenRevocation:
     async with in_transaction():
         row = await TokenRevocation.filter(subject=subject).select_for_update().first()
         if row is None:
@@ -28,8 +39,6 @@ async def revoke_tokens(actor: Actor | None, subject: str,
         elif row.revoked_before < now:
             row.revoked_before = now
             await row.save(update_fields=["revoked_before"])
-    if revocations is not None:
-        revocations.update({subject: row.revoked_before.timestamp()})
     return row
 
 

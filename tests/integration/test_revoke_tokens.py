@@ -66,3 +66,14 @@ async def test_another_instance_reads_the_revocation_from_the_table(gql: Run) ->
         assert set(elsewhere.before) == {"alice", "bob"}
     finally:
         await poller.stop()
+
+
+async def test_two_first_revocations_of_one_subject_at_once_both_succeed(db: str) -> None:
+    import asyncio
+
+    from api.services.revocations import revoke_tokens
+    from api.store.models import TokenRevocation
+
+    rows = await asyncio.gather(*(revoke_tokens(STAFF, "phone-lost") for _ in range(4)))
+    assert {row.subject for row in rows} == {"phone-lost"}
+    assert await TokenRevocation.filter(subject="phone-lost").count() == 1
