@@ -13,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api import metrics
+from api.domain.revocation import Revocations
 from api.gateway import Gateway
 from api.graphql.schema import build_schema
 from api.graphql.view import GraphQLView
@@ -22,6 +23,7 @@ from api.realtime.bus import EventBus
 from api.realtime.collector import Collector
 from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
+from api.realtime.revocations import RevocationPoller
 from api.settings import Settings
 from api.store.database import check_writes, config_of, is_postgres, missing_migrations
 from api.store.outages import OUTAGES, outage_of
@@ -32,6 +34,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     hub = Hub(queue_size=settings.subscriber_queue)
     bus = EventBus(settings.broadcast_url, hub)
     relay = OutboxRelay(bus, postgres=is_postgres(settings.database_url))
+    revocations = Revocations()
+    poller = RevocationPoller(revocations, settings.revocation_poll_seconds)
     dispatcher = dispatcher_from(settings) if settings.dispatcher == "inprocess" else None
 
     def after_mutation() -> None:
@@ -42,13 +46,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     limits = RateLimits(settings)
     schema = build_schema(settings)
     graphql = GraphQLView(schema, settings, hub=hub,
-                          after_mutation=after_mutation, limiter=limits)
+                          after_mutation=after_mutation, limiter=limits,
+                          revocations=revocations)
     collector = Collector(settings.gc_settle_seconds, lambda: len(graphql.websockets),
                           lambda: graphql.closed_websockets)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=config_of(settings)):
+            await poller.start()
             await bus.start()
             await relay.start()
             if dispatcher is not None:
@@ -62,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     await dispatcher.stop()
                 await relay.stop()
                 await bus.stop()
+                await poller.stop()
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -104,11 +111,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         # Request id and log line, CORS, body limit, rate limit, token: see api/gateway.py.
         middleware=[Middleware(Gateway, graphql=graphql, settings=settings,
-                               limits=limits)],
+                               limits=limits, revocations=revocations)],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.hub = hub
     app.state.relay = relay
+    app.state.revocations = revocations
     app.state.graphql_view = graphql
     return app

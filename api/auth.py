@@ -4,35 +4,49 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import jwt
 
 from api.domain.identity import Actor, Role
+from api.domain.revocation import Revocations
 from api.settings import Settings
 
 ROLE_CLAIM = "role"
+TOKEN_REVOKED = "token revoked"
 
 
 class InvalidToken(Exception):
     """The bearer token is not one this service accepts; the message says why."""
 
 
+class Verified(NamedTuple):
+    actor: Actor
+    expires_at: float
+    """A Unix time."""
+    issued_at: float | None
+    """The ``iat`` claim (a Unix time), if the token has one."""
+
+
 VERIFIED_MAX = 10_000
-_verified: dict[tuple[str, ...], tuple[Actor, float]] = {}
+_verified: dict[tuple[str, ...], Verified] = {}
 
 
-def verify(token: str, settings: Settings) -> Actor:
+def verify(token: str, settings: Settings, revocations: Revocations | None = None) -> Actor:
     """The actor a valid token names; raises InvalidToken (see ``verified``)."""
-    return verified(token, settings)[0]
+    return verified(token, settings, revocations).actor
 
 
-def verified(token: str, settings: Settings) -> tuple[Actor, float]:
-    """The actor a valid token names and when the token expires (a Unix time); raises
-    InvalidToken.
+def verified(token: str, settings: Settings,
+             revocations: Revocations | None = None) -> Verified:
+    """The actor a valid token names, when the token expires and when it was issued;
+    raises InvalidToken, also for a token its subject's revocation covers.
 
     A token that verified is remembered until it expires (at most VERIFIED_MAX of them): a
     client sends the same token with every request, and checking the signature again costs
-    more than a simple read. Failures are never remembered.
+    more than a simple read. Failures are never remembered. Revocation is checked on every
+    call, remembered or not (a dictionary read): a token remembered before its subject was
+    revoked is refused after.
     """
     key = settings.jwt_public_key if settings.jwt_algorithm == "RS256" else settings.jwt_secret
     if not key:
@@ -40,8 +54,14 @@ def verified(token: str, settings: Settings) -> tuple[Actor, float]:
     memo = (token, key, settings.jwt_algorithm, settings.jwt_audience or "",
             settings.jwt_issuer or "")
     known = _verified.get(memo)
-    if known is not None and time.time() < known[1]:
-        return known
+    if known is None or time.time() >= known.expires_at:
+        known = _decoded(token, key, settings, memo)
+    if revocations is not None and revocations.refuses(known.actor.subject, known.issued_at):
+        raise InvalidToken(TOKEN_REVOKED)
+    return known
+
+
+def _decoded(token: str, key: str, settings: Settings, memo: tuple[str, ...]) -> Verified:
     try:
         claims = jwt.decode(
             token,
@@ -62,7 +82,9 @@ def verified(token: str, settings: Settings) -> tuple[Actor, float]:
     actor = Actor(subject=subject, role=Role(role))
     if len(_verified) >= VERIFIED_MAX:
         _verified.pop(next(iter(_verified)))
-    _verified[memo] = (actor, float(claims["exp"]))
+    issued = claims.get("iat")
+    _verified[memo] = Verified(actor, float(claims["exp"]),
+                               float(issued) if isinstance(issued, int | float) else None)
     return _verified[memo]
 
 

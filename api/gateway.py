@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import InvalidToken, bearer, verify
+from api.domain.revocation import Revocations
 from api.logs import request_log
 from api.ratelimit import RateLimits, too_many
 from api.settings import Settings
@@ -36,8 +37,9 @@ length None when the body must be counted as it arrives."""
 
 class Gateway:
     def __init__(self, app: ASGIApp, graphql: ASGIApp, settings: Settings,
-                 limits: RateLimits) -> None:
+                 limits: RateLimits, revocations: Revocations | None = None) -> None:
         self.app = app
+        self.revocations = revocations
         self.graphql = graphql
         self.settings = settings
         self.limits = limits
@@ -127,7 +129,7 @@ class Gateway:
         else:
             try:
                 token = bearer(authorization.decode("latin-1"))
-                actor = verify(token, self.settings) if token else None
+                actor = verify(token, self.settings, self.revocations) if token else None
             except InvalidToken as exc:
                 await _unauthenticated(str(exc))(scope, receive, send)
                 return

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     subscriber_queue: int = Field(256, ge=8, le=100_000)
     max_subscriptions_per_connection: int = Field(50, ge=1, le=10_000)
     gc_settle_seconds: float = Field(5.0, ge=0)
+    revocation_poll_seconds: float = Field(2.0, gt=0, le=300)
+    """How often each instance rereads the token revocations (the table is the truth; a
+    revocation reaches the other instances within this time)."""
     """Every this many seconds, collect new garbage and freeze what survived, so that full
     collections do not walk long-lived connections (api/realtime/collector.py); 0: off."""
     websockets: Literal["websockets-sansio", "websockets"] = "websockets-sansio"

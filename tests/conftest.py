@@ -17,6 +17,7 @@ from tests.pgserver import PostgresServer, find_pg_bin
 from tests.redisserver import RedisServer, find_redis
 
 TABLES = (
+    "token_revocation",
     "notification_attempt",
     "notification",
     "notification_preferences",

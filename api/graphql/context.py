@@ -9,6 +9,7 @@ from typing import Any
 from strawberry.types import Info as StrawberryInfo
 
 from api.domain.identity import Actor
+from api.domain.revocation import Revocations
 from api.graphql.loaders import Loaders
 from api.realtime.hub import Hub
 from api.settings import Settings
@@ -32,6 +33,10 @@ class Context:
     """The websocket ``connection_init`` payload (set by Strawberry)."""
     token_expires_at: float | None = None
     """When the websocket's token expires (a Unix time); the socket closes then."""
+    token_issued_at: float | None = None
+    """When the websocket's token was issued (its ``iat``), to tell a revocation covers it."""
+    revocations: Revocations | None = None
+    """This instance's token revocations: a socket whose token they come to cover closes."""
 
 
 Info = StrawberryInfo[Context, None]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Union
 
@@ -32,7 +32,15 @@ from api.graphql.preferences import (
 )
 from api.graphql.queries import parse_id
 from api.graphql.types import BackOrder, Order, OrderLine, Product, Restock
-from api.services import backorders, catalog, deliveries, ordering, preferences, restocks
+from api.services import (
+    backorders,
+    catalog,
+    deliveries,
+    ordering,
+    preferences,
+    restocks,
+    revocations,
+)
 
 
 @strawberry.input
@@ -125,6 +133,15 @@ class NotificationPayload:
     notification: Notification
 
 
+@strawberry.type(description="Every token of the subject issued until `revokedBefore` is "
+                 "refused from now on, on every instance.")
+class RevokeTokensPayload:
+    subject: str = strawberry.field(description="The token subject (`sub`) revoked.")
+    revoked_before: datetime = strawberry.field(description=(
+        "Tokens issued (`iat`) at or before this time get 401 over HTTP and are refused or "
+        "closed (4403, \"token revoked\") on websockets."))
+
+
 def _union(name: str, *members: type) -> object:
     return Annotated[Union[members], strawberry.union(name)]  # noqa: UP007
 
@@ -138,6 +155,9 @@ PlaceOrderResult = _union("PlaceOrderResult", PlaceOrderPayload, *COMMON, OutOfS
 OrderLineResult = _union("OrderLineResult", OrderLinePayload, *COMMON, InvalidTransitionError)
 NotificationResult = _union("NotificationResult", NotificationPayload, *COMMON,
                             InvalidTransitionError)
+RevokeTokensResult = Annotated[
+    Union[RevokeTokensPayload, InvalidInputError, ForbiddenError],  # noqa: UP007
+    strawberry.union("RevokeTokensResult", description="The revocation, or why not.")]
 BackOrderResult = _union("BackOrderResult", BackOrderPayload, *COMMON, InvalidTransitionError,
                          NotReleasedError)
 
@@ -269,3 +289,15 @@ class Mutation:
     async def retry_notification(self, info: Info, id: strawberry.ID) -> NotificationResult:  # type: ignore[valid-type]
         row = await deliveries.retry_notification(info.context.actor, parse_id(id))
         return NotificationPayload(notification=row)
+
+    @strawberry.mutation(description=(
+        "Staff: refuse every token of a subject issued until now (a lost or compromised "
+        "phone); the subject signs in again for a new one."))
+    async def revoke_tokens(
+        self, info: Info,
+        subject: Annotated[str, strawberry.argument(
+            description="The tokens' subject (their `sub` claim), as they carry it.")],
+    ) -> RevokeTokensResult:
+        row = await revocations.revoke_tokens(info.context.actor, subject,
+                                              info.context.revocations)
+        return RevokeTokensPayload(subject=row.subject, revoked_before=row.revoked_before)

@@ -20,6 +20,7 @@ from strawberry.types.unset import UnsetType
 from api import metrics
 from api.auth import InvalidToken, bearer, verified
 from api.domain.identity import Actor
+from api.domain.revocation import Revocations
 from api.graphql.context import Context
 from api.graphql.errors import is_unavailable
 from api.graphql.loaders import LazyLoaders
@@ -76,6 +77,7 @@ class GraphQLView(GraphQL[Context, None]):
         hub: Hub | None = None,
         after_mutation: Callable[[], None] | None = None,
         limiter: RateLimits | None = None,
+        revocations: Revocations | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -91,6 +93,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.hub = hub
         self.after_mutation = after_mutation
         self.limiter = limiter
+        self.revocations = revocations
         self.websockets: set[WebSocket] = set()
         self.closed_websockets = 0
 
@@ -109,6 +112,7 @@ class GraphQLView(GraphQL[Context, None]):
                        websocket=websocket,
                        after_mutation=self.after_mutation, address=address,
                        limiter=self.limiter, request_state=request.state,
+                       revocations=self.revocations,
                        response=response if isinstance(response, Response) else None)
 
     def encode_json(self, data: object) -> str:
@@ -236,7 +240,9 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             token = bearer(raw) if " " in raw else raw
             if token:
-                context.actor, context.token_expires_at = verified(token, self.settings)
+                known = verified(token, self.settings, self.revocations)
+                context.actor, context.token_expires_at = known.actor, known.expires_at
+                context.token_issued_at = known.issued_at
         except InvalidToken as exc:
             raise ConnectionRejectionError({"message": f"invalid bearer token: {exc}"}) from None
         return None

@@ -6,7 +6,9 @@
 - each operation on a socket without a token counts against the per-address anonymous
   limit of HTTP; a refused one gets the protocol's error, code RATE_LIMITED, and the socket
   stays;
-- a socket closes when its token expires (4403, "token expired"): one timer per socket.
+- a socket closes when its token expires (4403, "token expired"): one timer per socket;
+- and when a revocation comes to cover its token (4403, "token revoked"), on any instance
+  (``api.domain.revocation``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from api.ratelimit import rate_limited
 BAD_MESSAGE = 4400
 FORBIDDEN = 4403
 TOKEN_EXPIRED = "token expired"
+TOKEN_REVOKED = "token revoked"
 MAX_ID_BYTES = 64
 """An operation id Strawberry may echo in a close reason, which stops at 123 bytes."""
 TRANSPORT_WS_TYPES = frozenset({"connection_init", "ping", "pong", "subscribe", "complete"})
@@ -153,11 +156,13 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
 
 
 class TokenExpiry:
-    """The one timer of a socket with a token: at expiry, stop its operations and close."""
+    """The one timer of a socket with a token: at expiry, stop its operations and close;
+    and its watch on the revocations, which closes it as soon as one covers its token."""
 
     def __init__(self) -> None:
         self.timer: asyncio.TimerHandle | None = None
         self.closing: asyncio.Task[None] | None = None
+        self.unwatch: Any = None
 
     def start(self, expires_at: float | None, close: Any) -> None:
         if expires_at is None:
@@ -174,10 +179,26 @@ class TokenExpiry:
         with contextlib.suppress(RuntimeError):  # the client closed it just now
             await close()
 
+    def watch(self, context: Context, close: Any) -> None:
+        """Close (by ``close``) when a revocation comes to cover the socket's token."""
+        if context.revocations is None or context.actor is None:
+            return
+        self.unwatch = context.revocations.watch(
+            context.actor.subject, context.token_issued_at,
+            lambda: self._revoked(close))
+
+    def _revoked(self, close: Any) -> None:
+        self.unwatch = None
+        self.stop()
+        self.closing = asyncio.create_task(self._close(close))
+
     def stop(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        if self.unwatch is not None:
+            self.unwatch()
+            self.unwatch = None
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -200,6 +221,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self.connection_acknowledged and self.context.token_expires_at is not None:
             self.expiry = TokenExpiry()
             self.expiry.start(self.context.token_expires_at, self._token_expired)
+            self.expiry.watch(self.context, self._token_revoked)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged and message["id"] not in self.operations and (
@@ -210,9 +232,15 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(message)
 
     async def _token_expired(self) -> None:
+        await self._refuse(TOKEN_EXPIRED)
+
+    async def _token_revoked(self) -> None:
+        await self._refuse(TOKEN_REVOKED)
+
+    async def _refuse(self, reason: str) -> None:
         for operation_id in list(self.operations):
             await self.cleanup_operation(operation_id)
-        await self.websocket.close(code=FORBIDDEN, reason=TOKEN_EXPIRED)
+        await self.websocket.close(code=FORBIDDEN, reason=reason)
 
     async def shutdown(self) -> None:
         if self.expiry is not None:
@@ -236,6 +264,7 @@ class GraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
         if self.connection_acknowledged and self.context.token_expires_at is not None:
             self.expiry = TokenExpiry()
             self.expiry.start(self.context.token_expires_at, self._token_expired)
+            self.expiry.watch(self.context, self._token_revoked)
 
     async def handle_start(self, message: StartMessage) -> None:
         if self.connection_acknowledged and (
@@ -246,10 +275,16 @@ class GraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
         await super().handle_start(message)
 
     async def _token_expired(self) -> None:
+        await self._refuse(TOKEN_EXPIRED)
+
+    async def _token_revoked(self) -> None:
+        await self._refuse(TOKEN_REVOKED)
+
+    async def _refuse(self, reason: str) -> None:
         if self.keep_alive_task is not None:
             self.keep_alive_task.cancel()
         await self.cleanup()
-        await self.websocket.close(code=FORBIDDEN, reason=TOKEN_EXPIRED)
+        await self.websocket.close(code=FORBIDDEN, reason=reason)
 
     async def cleanup(self) -> None:
         if self.expiry is not None:

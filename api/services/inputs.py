@@ -11,7 +11,15 @@ from __future__ import annotations
 from tortoise.models import Model
 
 from api.domain import validation
-from api.store.models import NotificationPreferences, Order, OrderLine, Product, Restock
+from api.domain.errors import InvalidInput
+from api.store.models import (
+    NotificationPreferences,
+    Order,
+    OrderLine,
+    Product,
+    Restock,
+    TokenRevocation,
+)
 
 REASON_LENGTH = 200
 """A cancellation's or a count's reason: kept in the history's detail, which has no column."""
@@ -35,6 +43,7 @@ TRACKING_CODE = column_length(OrderLine, "tracking_code")
 EMAIL = column_length(NotificationPreferences, "email")
 PHONE = column_length(NotificationPreferences, "phone")
 PUSH_TARGET = column_length(NotificationPreferences, "push_target")
+SUBJECT = column_length(TokenRevocation, "subject")
 
 
 def new_sku(value: str, field: str = "sku") -> str:
@@ -61,3 +70,11 @@ def reason(value: str) -> str:
 
 def cursor(value: str, field: str = "after") -> str:
     return validation.lookup(value, field, CURSOR_LENGTH)
+
+
+def subject(value: str, field: str = "subject") -> str:
+    """A token's subject (its ``sub``, as given): printable, not empty, at most 128."""
+    validation.lookup(value, field, SUBJECT)
+    if not value.strip():
+        raise InvalidInput(field, "must not be empty")
+    return value

@@ -289,3 +289,14 @@ class NotificationAttempt(Model):
     class Meta:
         table = "notification_attempt"
         indexes = (("notification_id", "id"),)
+
+
+class TokenRevocation(Model):
+    # Every token of ``subject`` issued at or before ``revoked_before`` is refused (one row
+    # a subject, only ever raised: api/services/revocations.py).
+    id = fields.IntField(primary_key=True)
+    subject = fields.CharField(max_length=128, unique=True)
+    revoked_before = fields.DatetimeField()
+
+    class Meta:
+        table = "token_revocation"

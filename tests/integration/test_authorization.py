@@ -54,6 +54,7 @@ MUTATIONS = {
     "shipOrderLine": ('mutation { shipOrderLine(id: "{line}") ' + R + " }", D, D, D, A),
     "setNotificationPreferences": ("mutation { setNotificationPreferences(input: "
                                    '{email: "x@example.com"}) ' + R + " }", D, A, A, A),
+    "revokeTokens": ('mutation { revokeTokens(subject: "bob") ' + R + " }", D, D, D, A),
     "retryNotification": ('mutation { retryNotification(id: "{notification}") ' + R + " }",
                           D, D, D, A),
 }

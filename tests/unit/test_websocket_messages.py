@@ -126,7 +126,7 @@ def test_a_rate_limited_error_says_when_to_retry_in_whole_seconds(wait: float,
 def test_a_verified_token_says_when_it_expires() -> None:
     settings = Settings(jwt_secret="unit-secret-that-is-long-enough-for-hs256")
     token = mint(settings, "alice", Role.CUSTOMER, timedelta(minutes=5))
-    actor, expires_at = verified(token, settings)
+    actor, expires_at, issued_at = verified(token, settings)
     assert actor == Actor(subject="alice", role=Role.CUSTOMER)
     assert time.time() + 290 < expires_at <= time.time() + 300
-    assert verified(token, settings) == (actor, expires_at)  # remembered, same answer
+    assert verified(token, settings) == (actor, expires_at, issued_at)  # remembered
