@@ -8,6 +8,7 @@ a Unix time) at or before it. A token without ``iat`` cannot show it is newer: r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from itertools import count
 
 
@@ -43,15 +44,14 @@ class Revocations:
         function that stops watching."""
         watcher_id = next(self._ids)
         self._watchers.setdefault(subject, {})[watcher_id] = (issued_at, on_revoked)
+        return partial(self._unwatch, subject, watcher_id)  # smaller than a closure
 
-        def unwatch() -> None:
-            group = self._watchers.get(subject)
-            if group is not None:
-                group.pop(watcher_id, None)
-                if not group:
-                    del self._watchers[subject]
-
-        return unwatch
+    def _unwatch(self, subject: str, watcher_id: int) -> None:
+        group = self._watchers.get(subject)
+        if group is not None:
+            group.pop(watcher_id, None)
+            if not group:
+                del self._watchers[subject]
 
     def _tell(self, subject: str, before: float) -> None:
         group = self._watchers.get(subject, {})

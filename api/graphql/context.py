@@ -15,7 +15,7 @@ from api.realtime.hub import Hub
 from api.settings import Settings
 
 
-@dataclass
+@dataclass(slots=True)  # one per open socket: no __dict__ (the idle subscriber's memory)
 class Context:
     actor: Actor | None
     settings: Settings

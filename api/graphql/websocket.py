@@ -157,12 +157,17 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
 
 class TokenExpiry:
     """The one timer of a socket with a token: at expiry, stop its operations and close;
-    and its watch on the revocations, which closes it as soon as one covers its token."""
+    and its watch on the revocations, which closes it as soon as one covers its token (the
+    object itself is what the revocations call). Slotted and without closures: every open
+    socket with a token holds one."""
+
+    __slots__ = ("close", "closing", "timer", "unwatch")
 
     def __init__(self) -> None:
         self.timer: asyncio.TimerHandle | None = None
         self.closing: asyncio.Task[None] | None = None
         self.unwatch: Any = None
+        self.close: Any = None
 
     def start(self, expires_at: float | None, close: Any) -> None:
         if expires_at is None:
@@ -183,14 +188,14 @@ class TokenExpiry:
         """Close (by ``close``) when a revocation comes to cover the socket's token."""
         if context.revocations is None or context.actor is None:
             return
+        self.close = close
         self.unwatch = context.revocations.watch(
-            context.actor.subject, context.token_issued_at,
-            lambda: self._revoked(close))
+            context.actor.subject, context.token_issued_at, self)
 
-    def _revoked(self, close: Any) -> None:
+    def __call__(self) -> None:  # a revocation covers the token
         self.unwatch = None
         self.stop()
-        self.closing = asyncio.create_task(self._close(close))
+        self.closing = asyncio.create_task(self._close(self.close))
 
     def stop(self) -> None:
         if self.timer is not None:
