@@ -152,30 +152,42 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     extensions = {**(error.extensions or {}), "code": original.code}
     if isinstance(original, errors.InvalidInput):
         extensions["field"] = original.field
-    return GraphQLError(
-        original.message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        original_error=original,
-        extensions=extensions,
-    )
+    return recoded(error, extensions, original.message, original)
+
+
+def recoded(error: GraphQLError, extensions: dict[str, Any], message: str | None = None,
+            original: Exception | None = None) -> GraphQLError:
+    """``error`` where it was (nodes, source, positions, path), with these extensions and,
+    when given, another message and original error."""
+    return GraphQLError(message if message is not None else error.message, nodes=error.nodes,
+                        source=error.source, positions=error.positions, path=error.path,
+                        original_error=original, extensions=extensions)
+
+
+def request_codes(errors_: list[GraphQLError]) -> list[GraphQLError]:
+    """Every error carries a code: one the request itself caused (it does not parse, breaks
+    a rule or a limit, or its variables do not fit) gets the code clients know for it; an
+    execution error has its own already (``with_codes``)."""
+    return [error if (error.extensions or {}).get("code") else recoded(
+        error, {**(error.extensions or {}), "code": _request_code(error)},
+        original=error.original_error) for error in errors_]
+
+
+def _request_code(error: GraphQLError) -> str:
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
 
 
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 def unavailable(error: GraphQLError) -> GraphQLError:
-    return GraphQLError(
-        f"The service is unavailable (its database cannot be used now); try again in "
-        f"{RETRY_AFTER_SECONDS} s.",
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions={"code": UNAVAILABLE, "retryAfterSeconds": RETRY_AFTER_SECONDS},
-    )
+    return recoded(error, {"code": UNAVAILABLE, "retryAfterSeconds": RETRY_AFTER_SECONDS},
+                   "The service is unavailable (its database cannot be used now); try again "
+                   f"in {RETRY_AFTER_SECONDS} s.")
 
 
 def is_unavailable(errors_: list[GraphQLError] | None) -> bool:
@@ -185,11 +197,5 @@ def is_unavailable(errors_: list[GraphQLError] | None) -> bool:
 def _masked(error: GraphQLError, original: BaseException) -> GraphQLError:
     error_id = uuid.uuid4().hex[:12]
     log.error("unexpected error %s at %s", error_id, error.path, exc_info=original)
-    return GraphQLError(
-        f"Unexpected error (reference {error_id}).",
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions={"code": "INTERNAL_ERROR", "errorId": error_id},
-    )
+    return recoded(error, {"code": "INTERNAL_ERROR", "errorId": error_id},
+                   f"Unexpected error (reference {error_id}).")

@@ -31,7 +31,7 @@ from strawberry.utils.await_maybe import await_maybe
 from strawberry.utils.operation import get_operation_type
 
 from api import metrics
-from api.graphql.errors import EXCEPTION_HANDLERS, with_codes
+from api.graphql.errors import EXCEPTION_HANDLERS, request_codes, with_codes
 from api.graphql.limits import cost_limit
 from api.graphql.mutations import Mutation
 from api.graphql.plans import Planner, planned_executor
@@ -175,25 +175,6 @@ def label_of(operation: OperationDefinitionNode) -> str:
 
 _METERS: dict[tuple[str, str], tuple[Any, Any]] = {}
 """Bounded: labels are operation kinds and root field names of valid documents."""
-
-
-def request_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
-    """Every error carries a code: one the request itself caused (it does not parse, breaks
-    a rule or a limit, or its variables do not fit) gets the code clients know for it; an
-    execution error has its own already (``errors.with_codes``)."""
-    return [error if (error.extensions or {}).get("code") else GraphQLError(
-        error.message, nodes=error.nodes, source=error.source, positions=error.positions,
-        path=error.path, original_error=error.original_error,
-        extensions={**(error.extensions or {}), "code": _request_code(error)})
-        for error in errors]
-
-
-def _request_code(error: GraphQLError) -> str:
-    if error.message.startswith("Syntax Error"):
-        return "GRAPHQL_PARSE_FAILED"
-    if error.message.startswith("Variable '$"):
-        return "BAD_USER_INPUT"
-    return "GRAPHQL_VALIDATION_FAILED"
 
 
 def counted(label: str, result: Any, start: float, context: Any) -> None:
