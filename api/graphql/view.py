@@ -137,10 +137,20 @@ class GraphQLView(GraphQL[Context, None]):
         return data
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        response = super().create_response(response_data, sub_response)
-        if response.headers.get("X-Media-Type") == GRAPHQL_RESPONSE:
-            del response.headers["X-Media-Type"]
-            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        """As Strawberry's, but the body is orjson's bytes as they are (``encode_json`` makes
+        a str for websocket text frames, which a response would encode again), and the
+        media type is the one ``process_result`` chose."""
+        media_type = "application/json"
+        if sub_response.headers.get("X-Media-Type") == GRAPHQL_RESPONSE:
+            del sub_response.headers["X-Media-Type"]
+            media_type = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        response = Response(orjson.dumps(response_data), status_code=200,
+                            media_type=media_type)
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
         return response
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

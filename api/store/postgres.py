@@ -13,8 +13,10 @@ back. This context releases and resets on a failed begin. Named as the engine in
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import Any
 
+import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import (
     TransactionalDBClient,
@@ -22,6 +24,7 @@ from tortoise.backends.base.client import (
     TransactionContextPooled,
 )
 from tortoise.connection import get_connections
+from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 
 
 class ReleasingTransactionContext(TransactionContextPooled):
@@ -43,6 +46,28 @@ class ReleasingTransactionContext(TransactionContextPooled):
 class ReleasingAsyncpgClient(AsyncpgDBClient):
     def _in_transaction(self) -> TransactionContext:
         return ReleasingTransactionContext(TransactionWrapper(self), self._pool_init_lock)
+
+    async def execute_query(self, query: str, values: list[Any] | None = None
+                            ) -> tuple[int, list[Any]]:
+        """A read outside a transaction straight from the pool (``Pool.fetch``), with the
+        errors Tortoise's ``execute_query`` gives: the same rows without its two wrapper
+        coroutines, its connection wrapper and an upper-cased copy of the statement (about
+        a twelfth of a simple request's time). Writes, and a client without its pool yet,
+        take Tortoise's way."""
+        pool = self._pool
+        if pool is None or not query.startswith("SELECT"):
+            return await super().execute_query(query, values)  # type: ignore[no-any-return]
+        if self.log.isEnabledFor(logging.DEBUG):
+            self.log.debug("%s: %s", query, values)
+        try:
+            rows = await pool.fetch(query, *values) if values else await pool.fetch(query)
+        except (asyncpg.SyntaxOrAccessError, asyncpg.exceptions.DataError) as exc:
+            raise OperationalError(exc) from exc
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(exc) from exc
+        except asyncpg.InvalidTransactionStateError as exc:
+            raise TransactionManagementError(exc) from exc
+        return len(rows), rows
 
 
 client_class: Any = ReleasingAsyncpgClient
