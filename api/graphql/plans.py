@@ -34,19 +34,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    FragmentDefinitionNode,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
     OperationDefinitionNode,
+    OperationType,
     VariableNode,
+    get_argument_values,
+    get_operation_ast,
+    get_variable_values,
     is_abstract_type,
+    located_error,
     visit,
 )
-from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
+from graphql.execution.collect_fields import (
+    FieldDetailsList,
+    FragmentDetails,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.values import VariableValues
 from graphql.language import DirectiveNode, Visitor
+from graphql.pyutils import Path, is_awaitable
 from prometheus_client import Counter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -60,6 +74,15 @@ PLAN_COMPLETIONS = Counter(
     "Objects completed by a compiled plan (planned), handed back to the executor "
     "(executor), failed in a plan (failed), or whose selection no plan answers "
     "(unplannable, counted once per distinct selection)", ["type", "outcome"])
+
+
+ROOT_PLANS = Counter(
+    "backorders_root_plans_total",
+    "Ready queries answered by the root plan (answered), handed to the executor before "
+    "their resolver ran (executor), or after it, whose value a plan could not complete "
+    "(read_again)", ["outcome"])
+ROOT_ANSWERED, ROOT_EXECUTOR, ROOT_READ_AGAIN = (
+    ROOT_PLANS.labels(outcome) for outcome in ("answered", "executor", "read_again"))
 
 
 def plan_meters(type_name: str) -> tuple[Any, Any, Any]:
@@ -309,3 +332,185 @@ def _run(plan: Plan, row: Any, context: Any, share: bool) -> dict[str, Any] | No
     if share:
         plan.last = (row, data)
     return data
+
+
+class _Handback(Exception):
+    """The root plan cannot complete this value: the executor answers the operation."""
+
+
+_READ_AGAIN = object()
+
+
+class _Shim:
+    """What a plan and ``build_resolve_info`` read of an executor, for the root plan."""
+
+    __slots__ = (
+        "context_value",
+        "fragment_definitions",
+        "fragments",
+        "operation",
+        "schema",
+        "variable_values",
+    )
+    root_value = None
+    hide_suggestions = False
+    is_awaitable = staticmethod(is_awaitable)
+    abort_signal = None
+    async_helpers = None
+    operation_extensions = None
+
+    def __init__(self, schema: Any, fragments: dict[str, FragmentDetails],
+                 fragment_definitions: dict[str, Any], variable_values: VariableValues,
+                 operation: OperationDefinitionNode, context_value: Any) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.fragment_definitions = fragment_definitions
+        self.variable_values = variable_values
+        self.operation = operation
+        self.context_value = context_value
+
+
+@dataclass
+class Root:
+    """A ready query of one root field (and any ``__typename``), known to need nothing of
+    the executor but the root field's own resolver: its fragments, and its root fields
+    collected per value of the variables that ``@include``/``@skip`` read."""
+
+    operation: OperationDefinitionNode
+    root_type: GraphQLObjectType
+    fragments: dict[str, FragmentDetails]
+    fragment_definitions: dict[str, Any]
+    collected: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+
+class Roots:
+    """Runs a ready query whose one root field's value a plan completes, without building
+    graphql-core's executor: the variables coerced as the executor coerces them, the root
+    field's arguments read and its resolver (Strawberry's, with its argument conversion,
+    field extensions and exception handlers) called with the ``info`` the executor would
+    build, its error located as the executor locates it, and its value completed by the
+    plans. Anything else it hands back before the resolver runs (invalid variables, more
+    than one root field, a root type no plan completes), and the executor answers; a value
+    no plan completes (a null where the schema says non-null, a row no read put aside) is
+    handed back after it, and the executor reads it again (a query: nothing is written).
+    A mutation never comes here. The differential tests compare it with the executor."""
+
+    def __init__(self, planner: Planner, executor_class: Any, size: int = 1024) -> None:
+        self.planner = planner
+        self.executor_class = executor_class
+        self.size = size
+        self.roots: OrderedDict[tuple[int, str | None], tuple[Any, Root | None]] = (
+            OrderedDict())
+
+    def root(self, schema: Any, document: Any, operation_name: str | None) -> Root | None:
+        key = (id(document), operation_name)
+        known = self.roots.get(key)
+        if known is not None and known[0] is document:
+            return known[1]
+        root = _root_of(schema, document, operation_name)
+        self.roots[key] = (document, root)
+        if len(self.roots) > self.size:
+            self.roots.popitem(last=False)
+        return root
+
+    async def run(self, schema: Any, root: Root, variables: dict[str, Any] | None,
+                  context: Any) -> tuple[Any, list[GraphQLError] | None] | None:
+        """(data, errors) as the executor would answer, or None for the executor."""
+        answer = await self._answer(schema, root, variables, context)
+        if answer is None:
+            ROOT_EXECUTOR.inc()
+        elif answer is _READ_AGAIN:
+            ROOT_READ_AGAIN.inc()
+            return None
+        else:
+            ROOT_ANSWERED.inc()
+        return answer  # type: ignore[no-any-return]
+
+    async def _answer(self, schema: Any, root: Root, variables: dict[str, Any] | None,
+                      context: Any) -> Any:
+        operation = root.operation
+        coerced = get_variable_values(schema, operation.variable_definitions or (),
+                                      variables or {}, max_errors=50)
+        if isinstance(coerced, list):
+            return None  # the executor reports them
+        shim = _Shim(schema, root.fragments, root.fragment_definitions, coerced, operation,
+                     context)
+        switches = self.planner._switches(shim)
+        grouped = root.collected.get(switches)
+        if grouped is None:
+            grouped = collect_fields(schema, root.fragments, coerced, root.root_type,
+                                     operation).grouped_field_set
+            if len(root.collected) < 64:
+                root.collected[switches] = grouped
+        keys = [k for k, group in grouped.items() if group[0].node.name.value != "__typename"]
+        if len(keys) != 1:
+            return None
+        data: dict[str, Any] = {}
+        for key, group in grouped.items():
+            if key != keys[0]:
+                data[key] = root.root_type.name
+                continue
+            details = group[0]
+            if details.fragment_variable_values is not None or details.defer_usage:
+                return None
+            definition = root.root_type.fields.get(details.node.name.value)
+            if definition is None:  # __schema, __type: the executor's
+                return None
+            path = Path(None, key, root.root_type.name)
+            info = self.executor_class.build_resolve_info(
+                shim, definition, [d.node for d in group], root.root_type, path)
+            try:
+                args = (get_argument_values(definition, details.node, coerced)
+                        if definition.args or details.node.arguments else {})
+                value = definition.resolve(None, info, **args)
+                if is_awaitable(value):
+                    value = await value
+            except Exception as exc:
+                error = located_error(exc, [d.node for d in group], path.as_list())
+                if isinstance(definition.type, GraphQLNonNull):
+                    return None, [error]
+                data[key] = None
+                return data, [error]
+            try:
+                data[key] = self._complete(shim, definition.type, group, value)
+            except _Handback:
+                return _READ_AGAIN
+        return data, None
+
+    def _complete(self, shim: _Shim, type_: Any, group: FieldDetailsList, value: Any) -> Any:
+        if isinstance(type_, GraphQLNonNull):
+            if value is None:
+                raise _Handback
+            return self._complete(shim, type_.of_type, group, value)
+        if value is None:
+            return None
+        if isinstance(type_, GraphQLList):
+            if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+                raise _Handback
+            return [self._complete(shim, type_.of_type, group, item) for item in value]
+        if isinstance(type_, GraphQLObjectType) and type_.is_type_of is None:
+            plan = self.planner.find(shim, type_, group)
+            if plan is None:
+                raise _Handback
+            answer = _run(plan, value, shim.context_value, False)
+            if answer is None:
+                raise _Handback
+            return answer
+        raise _Handback  # a scalar, an enum or an abstract type at the root: the executor's
+
+
+def _root_of(schema: Any, document: Any, operation_name: str | None) -> Root | None:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY or (
+            operation.directives):
+        return None
+    root_type = schema.query_type
+    fragments: dict[str, FragmentDetails] = {}
+    definitions: dict[str, Any] = {}
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            if definition.variable_definitions:
+                return None
+            definitions[definition.name.value] = definition
+            fragments[definition.name.value] = FragmentDetails(definition, None)
+    return Root(operation, root_type, fragments, definitions)

@@ -34,7 +34,7 @@ from api import metrics
 from api.graphql.errors import EXCEPTION_HANDLERS, request_codes, with_codes
 from api.graphql.limits import cost_limit
 from api.graphql.mutations import Mutation
-from api.graphql.plans import Planner, planned_executor
+from api.graphql.plans import Planner, Roots, planned_executor
 from api.graphql.queries import Query
 from api.graphql.subscriptions import Subscription
 from api.settings import Settings
@@ -220,10 +220,12 @@ class BackOrdersSchema(strawberry.Schema):
     Governed by ``BACKORDERS_FAST_QUERIES`` with the plans; the differential tests compare
     both ways."""
 
-    def __init__(self, *args: Any, documents: Documents, lean: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, documents: Documents, lean: bool,
+                 roots: Roots | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.documents = documents
         self.lean = lean
+        self.roots = roots
 
     async def execute(
         self,
@@ -253,26 +255,33 @@ class BackOrdersSchema(strawberry.Schema):
                                          operation_name, allowed_operation_types,
                                          operation_extensions)
         start = time.perf_counter()
-        context = self._create_execution_context(
-            query=query, allowed_operation_types=allowed, variable_values=variable_values,
-            context_value=context_value, root_value=root_value,
-            operation_name=operation_name, operation_extensions=None)
-        context.graphql_document = ready.document
-        try:
-            done = await await_maybe(execute(
-                self._schema, ready.document, root_value=root_value,
-                context_value=context_value, variable_values=variable_values,
-                operation_name=operation_name, executor_class=self.execution_context_class,
-                operation_extensions=None))
-            data, errors = done.data, done.errors
-        except Exception as exc:  # as Strawberry's execute: the error is the answer
-            data, errors = None, [exc if isinstance(exc, GraphQLError)
+        answered = None
+        if ready.kind is OperationType.QUERY and self.roots is not None:
+            root = self.roots.root(self._schema, ready.document, operation_name)
+            if root is not None:
+                answered = await self.roots.run(self._schema, root, variable_values,
+                                                context_value)
+        if answered is None:
+            try:
+                done = await await_maybe(execute(
+                    self._schema, ready.document, root_value=root_value,
+                    context_value=context_value, variable_values=variable_values,
+                    operation_name=operation_name, executor_class=self.execution_context_class,
+                    operation_extensions=None))
+                answered = done.data, done.errors
+            except Exception as exc:  # as Strawberry's execute: the error is the answer
+                answered = None, [exc if isinstance(exc, GraphQLError)
                                   else GraphQLError(str(exc), original_error=exc)]
+        data, errors = answered
         if errors:
+            context = self._create_execution_context(
+                query=query, allowed_operation_types=allowed, variable_values=variable_values,
+                context_value=context_value, root_value=root_value,
+                operation_name=operation_name, operation_extensions=None)
+            context.graphql_document = ready.document
             context.pre_execution_errors = errors
             self._process_errors(errors, context)
         result = ExecutionResult(data=data, errors=errors)
-        context.result = result
         after_execution(result, ready.kind, context_value)
         if result.errors:
             result.errors = request_codes(result.errors)
@@ -295,6 +304,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     )
     documents = Documents(rules, settings.max_tokens,
                           hide_suggestions=not settings.introspection_on)
+    planner = Planner()
+    executor = planned_executor(planner) if settings.fast_queries else None
     return BackOrdersSchema(
         query=Query,
         mutation=Mutation,
@@ -304,8 +315,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # Without introspection, errors do not suggest field names either.
         config=StrawberryConfig(relay_max_results=100,
                                 disable_field_suggestions=not settings.introspection_on),
-        execution_context_class=planned_executor(Planner()) if settings.fast_queries
-        else None,
+        execution_context_class=executor,
         documents=documents,
         lean=settings.fast_queries,
+        roots=Roots(planner, executor) if executor is not None else None,
     )

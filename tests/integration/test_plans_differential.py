@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from api.domain.identity import Actor
 from api.graphql.context import Context
 from api.graphql.loaders import LazyLoaders
-from api.graphql.plans import PLAN_COMPLETIONS
+from api.graphql.plans import PLAN_COMPLETIONS, ROOT_PLANS
 from api.realtime.events import Event
 from api.realtime.hub import Hub
 from api.settings import Settings
@@ -69,10 +69,10 @@ async def _compare_query(document: Document, actor: Actor | None) -> None:
     assert _normal(ours) == _normal(theirs), str(document)
 
 
-def _planned() -> float:
-    return sum(sample.value for metric in PLAN_COMPLETIONS.collect()
+def _planned(counter: Any = PLAN_COMPLETIONS, outcome: str = "planned") -> float:
+    return sum(sample.value for metric in counter.collect()
                for sample in metric.samples
-               if sample.labels.get("outcome") == "planned" and sample.name.endswith("_total"))
+               if sample.labels.get("outcome") == outcome and sample.name.endswith("_total"))
 
 
 @pytest.mark.parametrize("actor", range(len(ACTORS)), ids=["anonymous", "alice", "bob", "staff"])
@@ -90,10 +90,11 @@ async def test_generated_queries_answer_as_the_executor(gql: Run, actor: int) ->
     # A public read every role gets an object for, so that the check below does not hang on
     # the draw (an anonymous run can draw only documents whose objects are all null).
     cases.append(Document('{ product(sku: "MUG") { sku name stock { onHand } } }', {}))
-    before = _planned()
+    before, roots = _planned(), _planned(ROOT_PLANS, "answered")
     for document in cases:
         await _compare_query(document, ACTORS[actor])
     assert _planned() > before, "no document was answered by a plan"
+    assert _planned(ROOT_PLANS, "answered") > roots, "no query was answered by a root plan"
 
 
 async def _next(stream: Any) -> Any:
