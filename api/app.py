@@ -26,6 +26,7 @@ from api.realtime.relay import OutboxRelay
 from api.realtime.revocations import RevocationPoller
 from api.settings import Settings
 from api.store.database import check_writes, config_of, is_postgres, missing_migrations
+from api.store.leadership import Leadership
 from api.store.outages import OUTAGES, outage_of
 
 
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     revocations = Revocations()
     poller = RevocationPoller(revocations, settings.revocation_poll_seconds)
     dispatcher = dispatcher_from(settings) if settings.dispatcher == "inprocess" else None
+    # One instance per database exports the gauges counted in it (api/metrics.py).
+    gauges = Leadership(settings.database_url)
 
     def after_mutation() -> None:
         relay.wake()
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await relay.stop()
                 await bus.stop()
                 await poller.stop()
+                await gauges.release()
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -94,7 +98,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ready"})
 
     async def metrics_page(request: Request) -> Response:
-        body = await metrics.render(hub.subscriptions)
+        body = await metrics.render(hub.subscriptions, exporter=await gauges.held())
         return Response(body, media_type=metrics.CONTENT_TYPE_LATEST)
 
     async def home(request: Request) -> RedirectResponse:

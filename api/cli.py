@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     sink.set_defaults(run=_mail_sink)
 
     check = commands.add_parser("check-config", help="print the settings in force, masked")
+    check.add_argument("--markdown", nargs="?", const="-", metavar="FILE",
+                       help="print every setting's table (Markdown) instead, or write it "
+                            "between the table's markers in FILE (README.md)")
     check.set_defaults(run=_check_config)
 
     worker = commands.add_parser("worker", help="dispatch notifications (a separate process)")
@@ -90,7 +93,16 @@ def _mail_sink(args: argparse.Namespace, settings: Settings) -> int:
 def _check_config(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    print(json.dumps(settings.masked(), indent=2, default=str))
+    from api.settings import settings_table, with_settings_table
+
+    if args.markdown == "-":
+        print(settings_table(), end="")
+    elif args.markdown:
+        path = Path(args.markdown)
+        path.write_text(with_settings_table(path.read_text(encoding="utf-8")), encoding="utf-8")
+        print(f"backorders: wrote the settings table into {path}")
+    else:
+        print(json.dumps(settings.masked(), indent=2, default=str))
     return 0
 
 

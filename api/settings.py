@@ -3,91 +3,154 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+import json
+from typing import Literal, get_args, get_origin
 
 from limits import parse as parse_rate
 from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "backorders-development-secret-change-me"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BACKORDERS_", extra="ignore")
+    """Every setting, each with its description: the README's configuration table is made
+    from this class (``backorders check-config --markdown README.md``)."""
 
-    environment: Literal["development", "production"] = "development"
+    model_config = SettingsConfigDict(env_prefix="BACKORDERS_", extra="ignore",
+                                      use_attribute_docstrings=True)
+
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "BACKORDERS_HOST"))
+    """The address `backorders serve` listens on (`0.0.0.0` in the image)."""
     port: int = Field(
         8000, ge=0, le=65535, validation_alias=AliasChoices("PORT", "BACKORDERS_PORT")
     )
+    """The port `backorders serve` listens on."""
+    environment: Literal["development", "production"] = "development"
+    """`production` refuses the development JWT secret and turns introspection and GraphiQL
+    off unless they are asked for."""
     database_url: str = "sqlite://backorders.sqlite3"
+    """`sqlite://PATH` or `postgres://user:pass@host:5432/db` (add `?minsize=2&maxsize=20`
+    for the pool)."""
     sqlite_journal_mode: Literal["wal", "delete", "truncate", "persist"] = "wal"
-    """SQLite's journal: WAL lets readers go on while one process writes (the API and a
-    ``backorders worker`` on one file)."""
+    """SQLite's journal: with WAL, readers go on while one process writes, so the API and a
+    `backorders worker` can share one file."""
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
-    """How long an SQLite write waits for another process's lock before it fails (and the
-    client gets SERVICE_UNAVAILABLE)."""
+    """How long an SQLite write waits for another process's lock before the client gets
+    `SERVICE_UNAVAILABLE`; transactions take the file's write lock when they begin, so two
+    processes wait for each other instead of failing with "database is locked"
+    (`?busy_timeout=` in the URL wins)."""
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
-    jwt_secret: str = DEV_SECRET
+    """How bearer tokens are signed."""
+    jwt_secret: str = Field(DEV_SECRET, json_schema_extra={"shown_default": "a development "
+                                                           "secret"})
+    """The HS256 secret (32 characters or more)."""
     jwt_public_key: str | None = None
+    """The PEM public key, for RS256."""
     jwt_audience: str | None = None
+    """The `aud` a token must carry, checked when set."""
     jwt_issuer: str | None = None
+    """The `iss` a token must carry, checked when set."""
     currency: str = Field("USD", min_length=3, max_length=3)
-    graphiql: bool | None = Field(None, description="default: on in development only")
-    introspection: bool | None = Field(None, description="default: on in development only")
+    """The shop's currency (ISO 4217 code)."""
+    graphiql: bool | None = Field(None, json_schema_extra={"shown_default": "on in "
+                                                           "development"})
+    """Serve GraphiQL on `GET /graphql`."""
+    introspection: bool | None = Field(None, json_schema_extra={"shown_default": "on in "
+                                                                "development"})
+    """Answer introspection queries (`__schema`, `__type`)."""
     max_depth: int = Field(10, ge=2, le=100)
+    """The deepest selection a document may nest."""
     max_tokens: int = Field(5000, ge=100, le=1_000_000)
+    """The most tokens a document may have (else `GRAPHQL_PARSE_FAILED`)."""
     max_aliases: int = Field(20, ge=0, le=1000)
+    """The most aliases a document may use."""
     max_cost: int = Field(25_000, ge=100, le=10_000_000)
+    """A document's cost ceiling: every field costs 1 and a list's children count as often
+    as its `first`, or ten."""
     max_body_bytes: int = Field(100_000, ge=1000, le=100_000_000)
+    """The largest request body (else 413)."""
     cors_origins: list[str] = Field(default_factory=list)
-    rate_limit_orders: str = Field("20/minute", description="placeOrder per customer")
-    rate_limit_orders_per_address: str = Field("60/minute", description="placeOrder per IP")
-    rate_limit_anonymous: str = Field("300/minute", description="requests without a token, per IP")
-    rate_limit_storage: str = Field("memory://", description="limits storage, e.g. redis://")
+    """The origins allowed cross-origin requests, a JSON list
+    (`["https://shop.example"]`); also checked on websocket handshakes."""
+    rate_limit_orders: str = "20/minute"
+    """`placeOrder` per customer (then `RateLimitedError`, HTTP 429)."""
+    rate_limit_orders_per_address: str = "60/minute"
+    """`placeOrder` per client address."""
+    rate_limit_anonymous: str = "300/minute"
+    """Requests without a token, per client address (then 429 and `Retry-After`)."""
+    rate_limit_storage: str = "memory://"
+    """Where the rate-limit counters live (the `limits` library's storage URL):
+    `memory://` for one instance, `redis://host:6379/1` to share them across instances."""
     trusted_proxies: str = ""
-    """The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, comma-separated
-    addresses or networks (``10.0.0.5,10.1.0.0/16``), or ``*`` for any. Empty (the default):
-    none, so each client is the address it connects from, whatever headers it sends."""
+    """The proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed:
+    comma-separated addresses or networks (`10.0.0.5,10.1.0.0/16`), or `*`; with none, a
+    client is the address it connects from, whatever it sends (so nobody picks their own
+    address for the per-address limits)."""
     max_page_size: int = Field(100, ge=1, le=1000)
+    """The largest `first` a list accepts."""
     fast_queries: bool = True
-    """Complete plain selections by compiled plans (api/graphql/plans.py); off: resolvers."""
-    broadcast_url: str = Field(
-        "memory://", description="memory:// (one instance), postgres://... or redis://..."
-    )
-    subscriber_queue: int = Field(256, ge=8, le=100_000)
-    max_subscriptions_per_connection: int = Field(50, ge=1, le=10_000)
-    gc_settle_seconds: float = Field(5.0, ge=0)
+    """Let the executor complete objects whose selection is plain with compiled plans
+    (queries, mutations and subscriptions alike; same validation, same answers; see
+    `api/graphql/plans.py`), and let a document already validated run without Strawberry's
+    extension runner and body parsing (ARCHITECTURE.md, step 3); `false` completes every
+    field with its resolver and takes Strawberry's own way for every request."""
+    broadcast_url: str = "memory://"
+    """How instances share events: `memory://` (one instance), `postgres://...` or
+    `redis://host:6379/0`."""
     revocation_poll_seconds: float = Field(2.0, gt=0, le=300)
-    """How often each instance rereads the token revocations (the table is the truth; a
-    revocation reaches the other instances within this time)."""
-    """Every this many seconds, collect new garbage and freeze what survived, so that full
-    collections do not walk long-lived connections (api/realtime/collector.py); 0: off."""
+    """How often each instance rereads the token revocations (`revokeTokens`): a revocation
+    made on another instance takes effect here within this time."""
+    subscriber_queue: int = Field(256, ge=8, le=100_000)
+    """Events a subscriber may fall behind before it is closed."""
+    max_subscriptions_per_connection: int = Field(50, ge=1, le=10_000)
+    """Operations one websocket may run at once."""
+    gc_settle_seconds: float = Field(5.0, ge=0)
+    """Every this many seconds the garbage collector collects what is new and freezes what
+    survived, so a full collection does not walk every open connection (about 700 ms at
+    5,000) in the middle of a fan-out; a full one runs after a quarter of the connections
+    closed or once the frozen objects grew by a quarter (`api/realtime/collector.py`); `0`
+    turns it off."""
     websockets: Literal["websockets-sansio", "websockets"] = "websockets-sansio"
-    """uvicorn's websocket implementation."""
+    """uvicorn's websocket implementation (`websockets` holds more memory per
+    connection)."""
     ws_per_message_deflate: bool = False
-    """Agree to permessage-deflate when a client offers it (browsers always do). Off by
-    default: each compressed connection keeps a zlib compressor and decompressor (about
-    40 KiB resident), more than everything else an idle subscriber holds (about 33 KiB),
-    and our messages are small JSON documents, so the bandwidth saved is modest."""
-    # Notifications: Apprise URLs; {to} becomes the customer's address, e.g.
-    # mailtos://user:pass@smtp.example.com?from=shop@example.com&to={to}
+    """`true` agrees to permessage-deflate when a client offers it (browsers do): less
+    bandwidth for large messages, but each connection keeps a zlib compressor and
+    decompressor, so an idle subscriber costs the server about 72 KiB instead of 33."""
     notify_email_url: str | None = None
+    """The Apprise URL for email; `{to}` becomes the customer's address, e.g.
+    `mailtos://user:pass@smtp.example.com?from=shop@example.com&to={to}`."""
     notify_sms_url: str | None = None
+    """The Apprise URL for SMS (`{to}` is the phone number)."""
     notify_push_url: str | None = None
+    """The Apprise URL for push messages (`{to}` is the device)."""
     notify_staff_url: str | None = None
-    notify_templates: str | None = Field(None, description="a folder that overrides templates")
+    """The Apprise URL for messages to staff."""
+    notify_templates: str | None = None
+    """A folder whose templates override the built-in ones."""
     notify_coalesce_seconds: float = Field(60, ge=0, le=86_400)
+    """How long date changes are held, so a burst becomes one message with the final
+    date."""
     notify_max_attempts: int = Field(8, ge=1, le=100)
+    """Attempts before a message is `FAILED`."""
     notify_backoff_seconds: float = Field(2, gt=0, le=3600)
+    """The base delay of the exponential backoff between attempts (with jitter)."""
     notify_lease_seconds: float = Field(60, gt=0, le=3600)
+    """How long a dispatcher's claim on a message lasts before another may take it."""
     notify_concurrency: int = Field(10, ge=1, le=500)
+    """Sends one dispatcher has in flight at once."""
     notify_batch: int = Field(50, ge=1, le=1000)
+    """The most messages one dispatcher claims in one round (never more than
+    `BACKORDERS_NOTIFY_CONCURRENCY`, since a claim's lease runs from the claim)."""
     notify_stop_grace_seconds: float = Field(5, ge=0, le=600)
     """On SIGTERM, how long a dispatcher lets the sends it has begun finish; one still
-    unanswered after it is logged UNKNOWN and sent again by the next dispatcher."""
+    unanswered after it is logged `UNKNOWN` and sent again by the next dispatcher."""
     dispatcher: Literal["inprocess", "off"] = "inprocess"
-    public_url: str | None = Field(None, description="base of links in messages")
+    """`off` when `backorders worker` processes send the notifications apart."""
+    public_url: str | None = None
+    """The base of the order links in messages."""
 
     @field_validator("database_url")
     @classmethod
@@ -168,3 +231,57 @@ def _mask_url(url: str) -> str:
     credentials, _, host = rest.rpartition("@")
     user = credentials.split(":", 1)[0]
     return f"{scheme}{sep}{user}:***@{host}"
+
+
+TABLE_BEGIN = ("<!-- begin settings table: made from api/settings.py by"
+               " `backorders check-config --markdown README.md`; do not edit by hand -->")
+TABLE_END = "<!-- end settings table -->"
+
+
+def settings_table() -> str:
+    """The configuration table (Markdown): one row per field of ``Settings``."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        rows.append(f"| `{_variable(name, field)}` | {_shown_default(field)} "
+                    f"| {_meaning(field)} |")
+    return "\n".join(rows) + "\n"
+
+
+def with_settings_table(text: str) -> str:
+    """``text`` (the README) with the part between the table's markers made anew."""
+    before, begin, rest = text.partition(TABLE_BEGIN)
+    _, end, after = rest.partition(TABLE_END)
+    if not begin or not end:
+        raise ValueError(f"no {TABLE_BEGIN!r} ... {TABLE_END!r} in the text")
+    return f"{before}{TABLE_BEGIN}\n{settings_table()}{TABLE_END}{after}"
+
+
+def _variable(name: str, field: FieldInfo) -> str:
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"BACKORDERS_{name.upper()}"
+
+
+def _shown_default(field: FieldInfo) -> str:
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and "shown_default" in extra:
+        return str(extra["shown_default"])
+    value = field.get_default(call_default_factory=True)
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, float):
+        return f"`{value:g}`"
+    if isinstance(value, list):
+        return f"`{json.dumps(value)}`"
+    return f"`{value}`"
+
+
+def _meaning(field: FieldInfo) -> str:
+    text = " ".join((field.description or "").split()).replace("|", "\\|")
+    if get_origin(field.annotation) is Literal:
+        text += " One of " + ", ".join(f"`{choice}`" for choice in get_args(field.annotation))
+        text += "."
+    return text

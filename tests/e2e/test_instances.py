@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from api.domain.identity import Role
 from tests.e2e.server import ServerProcess, graphql
@@ -93,3 +94,39 @@ async def _wait_ready(*servers: ServerProcess) -> None:
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError(f"{server.url} never became ready again")
+
+
+DATABASE_GAUGES = ("backorders_notifications", "backorders_open_back_orders",
+                   "backorders_notification_outbox_depth", "backorders_event_outbox_unpublished",
+                   "backorders_open_backordered_units")
+
+
+def _families(server: ServerProcess) -> dict[str, list[tuple[dict[str, str], float]]]:
+    text = httpx.get(f"{server.url}/metrics", timeout=10).text
+    return {family.name: [(s.labels, s.value) for s in family.samples]
+            for family in text_string_to_metric_families(text)}
+
+
+def _exports(families: dict[str, list[tuple[dict[str, str], float]]]) -> bool:
+    present = {name for name in DATABASE_GAUGES if name in families}
+    assert present in (set(), set(DATABASE_GAUGES)), present  # all of them or none
+    [(_, exporter)] = families["backorders_database_gauges_exporter"]
+    assert exporter == (1 if present else 0)
+    return bool(present)
+
+
+def test_one_instance_exports_the_database_gauges_and_another_takes_over(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """Two instances on one database: a Prometheus ``sum`` over them counts the open back
+    orders once; when the exporter stops, the other exports them from its next scrape."""
+    first = ServerProcess(pg_database, tmp_path / "a.log")
+    second = ServerProcess(pg_database, tmp_path / "b.log", "--no-migrate")
+    try:
+        answers = [_exports(_families(server)) for server in (first, second, first, second)]
+        assert answers == [True, False, True, False]
+        first.stop()
+        assert _exports(_families(second))
+    finally:
+        first.stop()
+        second.stop()

@@ -3,8 +3,11 @@
 No Docker engine is needed. The compose file is validated with the compose client's own
 ``config`` command when a client is installed (``docker compose`` v2, or the older
 ``docker-compose``), and nginx.conf with ``nginx -t`` when nginx is installed; those tests skip
-only when the tool is missing. Everything else reads the files as text, so the checks run
-anywhere in well under a second.
+only when the tool is missing. The static checks read the files as text and run anywhere in
+well under a second. The last tests perform the Dockerfile's build steps (tests/image_steps.py:
+its COPY lines into a fresh folder, its pip install into a fresh virtualenv) and run the
+image's ``migrate``, ``CMD`` (``serve``), ``HEALTHCHECK`` and ``worker`` from that install in a
+working directory outside the repository: about 20 seconds.
 """
 
 from __future__ import annotations
@@ -14,13 +17,20 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
+import time
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
+
+from tests.e2e.server import free_port
+from tests.image_steps import Image, argv_of, build_image, clean_environment, instructions, stage
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
@@ -34,20 +44,7 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 
 def _instructions() -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) pairs, comments dropped and continuation lines joined."""
-    result: list[tuple[str, str]] = []
-    pending = ""
-    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        line = pending + line
-        pending = ""
-        keyword, _, rest = line.partition(" ")
-        result.append((keyword.upper(), rest.strip()))
-    return result
+    return instructions(DOCKERFILE.read_text(encoding="utf-8"))
 
 
 def _args(keyword: str) -> list[str]:
@@ -75,7 +72,10 @@ def test_dockerfile_base_user_port_and_env() -> None:
 
     users = _args("USER")
     assert users, "the image must not run as root"
-    assert users[-1].split(":")[0] not in {"root", "0"}
+    # Numeric uid and gid, so that Kubernetes' runAsNonRoot can check them.
+    uid, _, gid = users[-1].partition(":")
+    assert uid.isdigit() and int(uid) >= 1000, users[-1]
+    assert gid.isdigit(), users[-1]
 
     assert "8000" in " ".join(_args("EXPOSE")).split()
     env = " ".join(_args("ENV"))
@@ -88,6 +88,18 @@ def test_dockerfile_installs_with_constraints() -> None:
     for needed in ("pyproject.toml", "constraints.txt", "README.md", "api/"):
         assert needed in copied, f"{needed} is not copied into the image"
     assert any(re.search(r"pip install .*-c constraints\.txt", run) for run in _args("RUN"))
+
+
+def test_dockerfile_copies_every_package_pyproject_ships() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = {pattern.rstrip("*") for pattern in
+               config["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = {
+        word.strip("./")
+        for keyword, rest in stage("build") if keyword == "COPY"
+        for word in rest.split()[:-1]
+    }
+    assert shipped <= copied, f"not copied into the image: {sorted(shipped - copied)}"
 
 
 def test_dockerfile_healthcheck_uses_python_urllib_on_healthz() -> None:
@@ -302,6 +314,9 @@ def test_compose_worker_shares_the_settings() -> None:
     assert not worker.get("ports")
     shared = {k: v for k, v in _environment(api).items() if k.startswith("BACKORDERS_")}
     assert _environment(worker) == shared
+    # The image's HEALTHCHECK asks /healthz, which neither the worker nor migrate serves.
+    for name in ("worker", "migrate"):
+        assert services[name]["healthcheck"] == {"disable": True}, name
 
 
 def test_compose_load_balancer_publishes_8000_and_mounts_nginx_conf() -> None:
@@ -465,3 +480,104 @@ def test_nginx_conf_syntax(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+# ---- the image's build steps, performed, and its commands run ------------------------------
+# tests/image_steps.py copies what the build stage's COPY lines copy into a fresh folder and
+# runs its pip install there; a file the Dockerfile forgets fails here, not in production.
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
+    return build_image(tmp_path_factory.mktemp("image"))
+
+
+def _run_in(image: Image, argv: list[str], **env: str) -> subprocess.Popen[str]:
+    """A process started in the image's WORKDIR with its PATH, the repository out of sight."""
+    return subprocess.Popen(
+        image.command(argv), cwd=image.app, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=clean_environment(PATH=image.path, PYTHONUNBUFFERED="1", **env),
+    )
+
+
+def _finish(process: subprocess.Popen[str], timeout: float = 60) -> tuple[int, str]:
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        raise AssertionError(f"{process.args} did not finish:\n{output}") from None
+    return process.returncode, output
+
+
+def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 60) -> str:
+    """Read the output until a line holds ``needle`` (what was read), or fail."""
+    assert process.stdout is not None
+    deadline, seen = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen.append(line)
+        if needle in line:
+            return "".join(seen)
+    process.kill()
+    raise AssertionError(f"no {needle!r} from {process.args}:\n{''.join(seen)}")
+
+
+def _wait_until_ready(server: subprocess.Popen[str], url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the server exited:\n{_finish(server)[1]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    server.kill()
+    raise AssertionError(f"the server was not ready in {timeout} s:\n{_finish(server)[1]}")
+
+
+def test_image_has_only_its_own_code(image: Image) -> None:
+    probe = _run_in(image, ["python", "-c", "import api, notifiers; print(api.__file__, "
+                            "notifiers.__file__); import pytest"])
+    code, output = _finish(probe)
+    assert str(image.venv) in output and str(ROOT) not in output, output
+    assert code == 1 and "No module named 'pytest'" in output  # tests stay out of sight
+
+
+def test_image_migrates_serves_and_answers_its_healthcheck(image: Image) -> None:
+    code, output = _finish(_run_in(image, ["backorders", "migrate"]))
+    assert code == 0 and "migrations applied" in output, output
+
+    port = str(free_port())
+    (cmd,) = [argv_of(rest) for keyword, rest in stage("runtime") if keyword == "CMD"]
+    server = _run_in(image, cmd, HOST="127.0.0.1", PORT=port)
+    try:
+        _wait_until_ready(server, f"http://127.0.0.1:{port}/readyz")
+        (check,) = [rest for keyword, rest in stage("runtime") if keyword == "HEALTHCHECK"]
+        probe = check.split(" CMD ", 1)[1]
+        health = _run_in(image, ["sh", "-c", probe], PORT=port)
+        code, output = _finish(health, timeout=10)
+        assert code == 0, output
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert ready.status_code == 200, ready.text
+    finally:
+        server.terminate()
+        code, output = _finish(server, timeout=20)
+    # uvicorn ends by re-raising the SIGTERM it handled, once everything has shut down.
+    assert code in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output and "Traceback" not in output, output
+
+
+def test_image_worker_dispatches_and_stops(image: Image) -> None:
+    code, output = _finish(_run_in(image, ["backorders", "migrate"]))
+    assert code == 0, output
+    worker = _run_in(image, ["backorders", "worker"])
+    _wait_for_line(worker, "dispatching", timeout=60)
+    worker.send_signal(signal.SIGTERM)
+    code, output = _finish(worker, timeout=20)
+    assert code == 0 and "worker stopped" in output, output
