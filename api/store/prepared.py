@@ -10,6 +10,7 @@ tell the difference.
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
@@ -126,7 +127,13 @@ def _light_maker(model: type[Model]) -> Callable[[Any, int], Any]:
         field = model._meta.fields_map[name]
         if type(field).__name__ in NATIVE_ON_POSTGRES:
             lines.append(f"    o.{name} = row[at + {i}]")
-        else:  # enums and the like: Tortoise's own conversion
+        elif isinstance(getattr(field, "enum_type", None), type) and issubclass(
+                field.enum_type, Enum):  # by a dict of its members, else as Tortoise does
+            namespace[f"m{i}"] = {m.value: m for m in field.enum_type}
+            namespace[f"c{i}"] = field.to_python_value
+            lines.append(f"    v = row[at + {i}]")
+            lines.append(f"    o.{name} = m{i}.get(v) or c{i}(v)")
+        else:  # the like: Tortoise's own conversion
             namespace[f"c{i}"] = field.to_python_value
             lines.append(f"    o.{name} = c{i}(row[at + {i}])")
     lines.append("    return o")
