@@ -131,8 +131,11 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from tortoise import Tortoise
 
+    from api import tracing
     from api.notifications.setup import dispatcher_from
     from api.store.database import config_of
+
+    tracing.start_from_environment()  # off unless OTEL_* ask for an exporter
 
     async def run() -> None:
         await Tortoise.init(config=config_of(settings))
