@@ -274,57 +274,47 @@ class BackOrdersSchema(strawberry.Schema):
             return await super().execute(query, variable_values, context_value, root_value,
                                          operation_name, allowed_operation_types,
                                          operation_extensions)
-        tracer = tracing.TRACER if self.traced else None
-        if tracer is None:
-            return await self._lean(ready, query, variable_values, context_value, root_value,
-                                    operation_name, allowed)
-        span = OperationSpan(tracer)
+        # The operation's span (api/graphql/spans.py) only while tracing is on: one check.
+        span = OperationSpan(tracing.TRACER) if self.traced and tracing.TRACER else None
         answer: ExecutionResult | None = None
         try:
-            answer = await self._lean(ready, query, variable_values, context_value,
-                                      root_value, operation_name, allowed)
+            start = time.perf_counter()
+            answered = None
+            if ready.kind is OperationType.QUERY and self.roots is not None:
+                root = self.roots.root(self._schema, ready.document, operation_name)
+                if root is not None:
+                    answered = await self.roots.run(self._schema, root, variable_values,
+                                                    context_value)
+            if answered is None:
+                try:
+                    done = await await_maybe(execute(
+                        self._schema, ready.document, root_value=root_value,
+                        context_value=context_value, variable_values=variable_values,
+                        operation_name=operation_name, executor_class=self.execution_context_class,
+                        operation_extensions=None))
+                    answered = done.data, done.errors
+                except Exception as exc:  # as Strawberry's execute: the error is the answer
+                    answered = None, [exc if isinstance(exc, GraphQLError)
+                                      else GraphQLError(str(exc), original_error=exc)]
+            data, errors = answered
+            if errors:
+                context = self._create_execution_context(
+                    query=query, allowed_operation_types=allowed, variable_values=variable_values,
+                    context_value=context_value, root_value=root_value,
+                    operation_name=operation_name, operation_extensions=None)
+                context.graphql_document = ready.document
+                context.pre_execution_errors = errors
+                self._process_errors(errors, context)
+            answer = ExecutionResult(data=data, errors=errors)
+            after_execution(answer, ready.kind, context_value)
+            if answer.errors:
+                answer.errors = request_codes(answer.errors)
+            request_error = data is None and errors and not any(e.path for e in errors)
+            counted("invalid" if request_error else ready.label, answer, start, context_value)
             return answer
         finally:
-            span.end(ready.document, operation_name, answer)
-
-    async def _lean(self, ready: Ready, query: str | None,
-                    variable_values: dict[str, Any] | None, context_value: Any,
-                    root_value: Any, operation_name: str | None,
-                    allowed: Iterable[OperationType]) -> ExecutionResult:
-        start = time.perf_counter()
-        answered = None
-        if ready.kind is OperationType.QUERY and self.roots is not None:
-            root = self.roots.root(self._schema, ready.document, operation_name)
-            if root is not None:
-                answered = await self.roots.run(self._schema, root, variable_values,
-                                                context_value)
-        if answered is None:
-            try:
-                done = await await_maybe(execute(
-                    self._schema, ready.document, root_value=root_value,
-                    context_value=context_value, variable_values=variable_values,
-                    operation_name=operation_name, executor_class=self.execution_context_class,
-                    operation_extensions=None))
-                answered = done.data, done.errors
-            except Exception as exc:  # as Strawberry's execute: the error is the answer
-                answered = None, [exc if isinstance(exc, GraphQLError)
-                                  else GraphQLError(str(exc), original_error=exc)]
-        data, errors = answered
-        if errors:
-            context = self._create_execution_context(
-                query=query, allowed_operation_types=allowed, variable_values=variable_values,
-                context_value=context_value, root_value=root_value,
-                operation_name=operation_name, operation_extensions=None)
-            context.graphql_document = ready.document
-            context.pre_execution_errors = errors
-            self._process_errors(errors, context)
-        result = ExecutionResult(data=data, errors=errors)
-        after_execution(result, ready.kind, context_value)
-        if result.errors:
-            result.errors = request_codes(result.errors)
-        request_error = data is None and errors and not any(e.path for e in errors)
-        counted("invalid" if request_error else ready.label, result, start, context_value)
-        return result
+            if span is not None:
+                span.end(ready.document, operation_name, answer)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
