@@ -23,6 +23,7 @@ from tortoise.context import TortoiseContext
 from api import tracing
 from api.app import create_app
 from api.auth import mint
+from api.cli import main
 from api.domain.identity import Role
 from api.graphql.context import Context
 from api.graphql.schema import Operations, TracedOperations, build_schema
@@ -264,3 +265,10 @@ def test_tracing_is_on_only_when_the_environment_asks_for_an_exporter(
 def test_an_exporter_this_build_cannot_make_stops_the_start(env: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="OTEL_"):
         tracing.wanted_exporters(env)
+
+
+def test_a_bad_exporter_stops_the_command_with_the_variable_named(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "jaeger")
+    assert main(["check-config"]) == 2
+    assert "OTEL_TRACES_EXPORTER: jaeger is not one of" in capsys.readouterr().err
