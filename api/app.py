@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import metrics
+from api import metrics, tracing
 from api.domain.revocation import Revocations
 from api.gateway import Gateway
 from api.graphql.schema import build_schema
@@ -32,6 +32,7 @@ from api.store.outages import OUTAGES, outage_of
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    traced = tracing.start_from_environment()  # off unless OTEL_* ask for an exporter
     hub = Hub(queue_size=settings.subscriber_queue)
     bus = EventBus(settings.broadcast_url, hub)
     relay = OutboxRelay(bus, postgres=is_postgres(settings.database_url))
@@ -113,8 +114,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
         ],
-        # Request id and log line, CORS, body limit, rate limit, token: see api/gateway.py.
-        middleware=[Middleware(Gateway, graphql=graphql, settings=settings,
+        # The request's span (only while tracing is on: api/tracing.py), then request id
+        # and log line, CORS, body limit, rate limit, token: see api/gateway.py.
+        middleware=[*([Middleware(tracing.HttpSpans)] if traced else []),
+                    Middleware(Gateway, graphql=graphql, settings=settings,
                                limits=limits, revocations=revocations)],
         lifespan=lifespan,
     )

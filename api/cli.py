@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 from datetime import timedelta
@@ -16,6 +17,7 @@ from api.auth import mint
 from api.domain.identity import Role
 from api.logs import configure as configure_logging
 from api.settings import Settings
+from api.tracing import wanted_exporters
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
             if name in ("BACKORDERS_HOST", "BACKORDERS_PORT"):
                 name = name.removeprefix("BACKORDERS_")
             print(f"  {name}: {error['msg']}", file=sys.stderr)
+        return 2
+    try:
+        wanted_exporters(os.environ)
+    except ValueError as exc:  # the variable's name leads the message
+        print(f"backorders: bad settings:\n  {exc}", file=sys.stderr)
         return 2
     configure_logging(settings)
     result: int = args.run(args, settings)
@@ -143,8 +150,11 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from tortoise import Tortoise
 
+    from api import tracing
     from api.notifications.setup import dispatcher_from
     from api.store.database import config_of
+
+    tracing.start_from_environment()  # off unless OTEL_* ask for an exporter
 
     async def run() -> None:
         await Tortoise.init(config=config_of(settings))

@@ -30,12 +30,13 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
 from strawberry.utils.operation import get_operation_type
 
-from api import metrics
+from api import metrics, tracing
 from api.graphql.errors import EXCEPTION_HANDLERS, request_codes, with_codes
 from api.graphql.limits import cost_limit
 from api.graphql.mutations import Mutation
 from api.graphql.plans import Planner, Roots, planned_executor
 from api.graphql.queries import Query
+from api.graphql.spans import OperationSpan
 from api.graphql.subscriptions import Subscription
 from api.settings import Settings
 from api.store.outages import OUTAGES
@@ -151,6 +152,23 @@ class Operations(SchemaExtension):
         after_execution(execution.result, execution.operation_type, execution.context)
 
 
+class TracedOperations(Operations):
+    """``Operations`` with the operation's span around it (``api/graphql/spans.py``); the
+    schema is built with it instead only while tracing is on."""
+
+    def on_operation(self):  # type: ignore[no-untyped-def]
+        context = self.execution_context
+        tracer = tracing.TRACER
+        if tracer is None or getattr(context.context, "websocket", None) is not None:
+            yield from super().on_operation()  # type: ignore[no-untyped-call]
+            return
+        span = OperationSpan(tracer)
+        try:
+            yield from super().on_operation()  # type: ignore[no-untyped-call]
+        finally:
+            span.end(context.graphql_document, context.operation_name, context.result)
+
+
 def operation_label(context: Any) -> str:
     document = context.graphql_document
     if document is None or (context.result is not None and context.result.data is None
@@ -221,11 +239,13 @@ class BackOrdersSchema(strawberry.Schema):
     both ways."""
 
     def __init__(self, *args: Any, documents: Documents, lean: bool,
-                 roots: Roots | None = None, **kwargs: Any) -> None:
+                 roots: Roots | None = None, traced: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.documents = documents
         self.lean = lean
         self.roots = roots
+        self.traced = traced
+        """Open the operation's span on the lean way (``api/graphql/spans.py``)."""
 
     async def execute(
         self,
@@ -254,40 +274,47 @@ class BackOrdersSchema(strawberry.Schema):
             return await super().execute(query, variable_values, context_value, root_value,
                                          operation_name, allowed_operation_types,
                                          operation_extensions)
-        start = time.perf_counter()
-        answered = None
-        if ready.kind is OperationType.QUERY and self.roots is not None:
-            root = self.roots.root(self._schema, ready.document, operation_name)
-            if root is not None:
-                answered = await self.roots.run(self._schema, root, variable_values,
-                                                context_value)
-        if answered is None:
-            try:
-                done = await await_maybe(execute(
-                    self._schema, ready.document, root_value=root_value,
-                    context_value=context_value, variable_values=variable_values,
-                    operation_name=operation_name, executor_class=self.execution_context_class,
-                    operation_extensions=None))
-                answered = done.data, done.errors
-            except Exception as exc:  # as Strawberry's execute: the error is the answer
-                answered = None, [exc if isinstance(exc, GraphQLError)
-                                  else GraphQLError(str(exc), original_error=exc)]
-        data, errors = answered
-        if errors:
-            context = self._create_execution_context(
-                query=query, allowed_operation_types=allowed, variable_values=variable_values,
-                context_value=context_value, root_value=root_value,
-                operation_name=operation_name, operation_extensions=None)
-            context.graphql_document = ready.document
-            context.pre_execution_errors = errors
-            self._process_errors(errors, context)
-        result = ExecutionResult(data=data, errors=errors)
-        after_execution(result, ready.kind, context_value)
-        if result.errors:
-            result.errors = request_codes(result.errors)
-        request_error = data is None and errors and not any(e.path for e in errors)
-        counted("invalid" if request_error else ready.label, result, start, context_value)
-        return result
+        # The operation's span (api/graphql/spans.py) only while tracing is on: one check.
+        span = OperationSpan(tracing.TRACER) if self.traced and tracing.TRACER else None
+        answer: ExecutionResult | None = None
+        try:
+            start = time.perf_counter()
+            answered = None
+            if ready.kind is OperationType.QUERY and self.roots is not None:
+                root = self.roots.root(self._schema, ready.document, operation_name)
+                if root is not None:
+                    answered = await self.roots.run(self._schema, root, variable_values,
+                                                    context_value)
+            if answered is None:
+                try:
+                    done = await await_maybe(execute(
+                        self._schema, ready.document, root_value=root_value,
+                        context_value=context_value, variable_values=variable_values,
+                        operation_name=operation_name, executor_class=self.execution_context_class,
+                        operation_extensions=None))
+                    answered = done.data, done.errors
+                except Exception as exc:  # as Strawberry's execute: the error is the answer
+                    answered = None, [exc if isinstance(exc, GraphQLError)
+                                      else GraphQLError(str(exc), original_error=exc)]
+            data, errors = answered
+            if errors:
+                context = self._create_execution_context(
+                    query=query, allowed_operation_types=allowed, variable_values=variable_values,
+                    context_value=context_value, root_value=root_value,
+                    operation_name=operation_name, operation_extensions=None)
+                context.graphql_document = ready.document
+                context.pre_execution_errors = errors
+                self._process_errors(errors, context)
+            answer = ExecutionResult(data=data, errors=errors)
+            after_execution(answer, ready.kind, context_value)
+            if answer.errors:
+                answer.errors = request_codes(answer.errors)
+            request_error = data is None and errors and not any(e.path for e in errors)
+            counted("invalid" if request_error else ready.label, answer, start, context_value)
+            return answer
+        finally:
+            if span is not None:
+                span.end(ready.document, operation_name, answer)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -304,13 +331,15 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     )
     documents = Documents(rules, settings.max_tokens,
                           hide_suggestions=not settings.introspection_on)
+    traced = tracing.TRACER is not None
+    operations = TracedOperations if traced else Operations
     planner = Planner()
     executor = planned_executor(planner) if settings.fast_queries else None
     return BackOrdersSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[lambda: Operations(documents)],
+        extensions=[lambda: operations(documents)],
         exception_handlers=EXCEPTION_HANDLERS,
         # Without introspection, errors do not suggest field names either.
         config=StrawberryConfig(relay_max_results=100,
@@ -319,4 +348,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         documents=documents,
         lean=settings.fast_queries,
         roots=Roots(planner, executor) if executor is not None else None,
+        traced=traced,
     )

@@ -30,10 +30,11 @@ import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from api import metrics
+from api import metrics, tracing
 from api.domain.model import NotificationStatus
 from api.domain.notices import OPEN_STATUSES
 from api.domain.restocks import OPEN_RESTOCK_STATUSES
@@ -177,8 +178,10 @@ class Dispatcher:
                     if self._stopping:  # not begun: released as if never claimed
                         return
                     batch.begun.add(row.id)
-                    outcome = await self._send(row)
-                    await self._record(row, outcome)
+                    if tracing.TRACER is None:
+                        await self._record(row, await self._send(row))
+                    else:
+                        await self._traced(row)
                     del batch.claimed[row.id]
 
         await asyncio.gather(*(in_order(rows) for rows in groups.values()))
@@ -210,6 +213,26 @@ class Dispatcher:
             await Notification.bulk_update(
                 rows, fields=["status", "claimed_by", "claimed_until", "attempts"])
         return rows
+
+    async def _traced(self, row: Notification) -> None:
+        """Send and record in a span that continues the trace of the change that wrote the
+        message (its stored W3C ``traceparent``), so a request's trace ends in its email."""
+        assert tracing.TRACER is not None
+        with tracing.TRACER.start_as_current_span(
+                "notification send", context=tracing.continued(row.trace_context),
+                kind=SpanKind.CLIENT, attributes={
+                    "backorders.notification.id": row.id,
+                    "backorders.notification.event": row.event,
+                    "backorders.notification.channel": row.channel,
+                    "backorders.notification.attempt": row.attempts,
+                }) as span:
+            outcome = await self._send(row)
+            unconfigured = not self.settings.urls.get(row.channel)
+            span.set_attribute("backorders.notification.outcome", "sent" if outcome.ok else (
+                "suppressed" if unconfigured else outcome.reason or "failed"))
+            if not outcome.ok and not unconfigured:
+                span.set_status(Status(StatusCode.ERROR, redact(outcome.error or "")[:200]))
+            await self._record(row, outcome)
 
     async def _send(self, row: Notification) -> Outcome:
         url = self.settings.urls.get(row.channel)

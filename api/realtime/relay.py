@@ -17,7 +17,8 @@ import orjson
 from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
-from api import metrics
+from api import metrics, tracing
+from api.realtime import spans
 from api.realtime.bus import EventBus
 from api.realtime.events import (
     ENVELOPE_BYTES,
@@ -36,6 +37,10 @@ log = logging.getLogger("backorders.realtime")
 
 ADVISORY_LOCK = 7_204_316_001
 """Only one relay at a time publishes, across every instance, so events keep their order."""
+ROWS = ("SELECT id, topic, key, payload FROM outbox_event"
+        " WHERE published_at IS NULL ORDER BY id LIMIT $1")
+TRACED_ROWS = ("SELECT id, topic, key, payload, trace_context FROM outbox_event"
+               " WHERE published_at IS NULL ORDER BY id LIMIT $1")
 SET_ASIDE_CHARS: int = OutboxEvent._meta.fields_map["set_aside"].max_length  # type: ignore[attr-defined]
 
 
@@ -115,9 +120,9 @@ class OutboxRelay:
                 return Round()
             # Fixed SQL, and the payload passed on as the JSON text it is stored as: a model
             # per row would parse two timestamps and the payload, to write it out again.
-            rows = await fetch("SELECT id, topic, key, payload FROM outbox_event"
-                               " WHERE published_at IS NULL ORDER BY id LIMIT $1", [self.batch])
-            done = await self._send(rows)
+            traced = tracing.TRACER is not None  # with the writers' trace context
+            rows = await fetch(TRACED_ROWS if traced else ROWS, [self.batch])
+            done = await self._send(rows, traced)
             now = utcnow()
             if done.published:
                 await OutboxEvent.filter(id__in=done.published).update(published_at=now)
@@ -131,8 +136,10 @@ class OutboxRelay:
             raise done.outage
         return done
 
-    async def _send(self, rows: list[dict[str, Any]]) -> Round:
-        """Publish the rows in order; set aside each one that can never go out."""
+    async def _send(self, rows: list[dict[str, Any]], traced: bool = False) -> Round:
+        """Publish the rows in order; set aside each one that can never go out. ``traced``:
+        each message's publish continues the traces of the requests that wrote its rows
+        (``api/realtime/spans.py``)."""
         done = Round(read=len(rows))
         items: dict[int, str] = {}
         for row in rows:
@@ -143,14 +150,20 @@ class OutboxRelay:
             except Exception as exc:  # a payload the driver decoded and cannot write again
                 done.set_aside[row["id"]] = Unpublishable(
                     "unencodable", f"{type(exc).__name__}: {exc}")
+        contexts = {row["id"]: row["trace_context"] for row in rows} if traced else None
         for ids, message in batches(items.items()):
+            publish = spans.Publish(ids, contexts) if contexts is not None else None
             try:
                 await self.bus.publish(message)
-            except Exception:
+            except Exception as exc:
+                if publish is not None:
+                    publish.failed(exc)
                 if not await self._one_by_one(ids, items, done):
                     break
             else:
                 done.published += ids
+                if publish is not None:
+                    publish.done()
         return done
 
     async def _one_by_one(self, ids: list[int], items: dict[int, str], done: Round) -> bool:

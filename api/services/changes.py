@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from api import metrics
+from api import metrics, tracing
 from api.services import messages
 from api.store import statements
 from api.store.models import BackOrder, BackOrderEvent, OutboxEvent, Product
@@ -80,9 +80,11 @@ class Changes:
         for product in self._products.values():
             product.version += 1
         await statements.update_rows(list(self._products.values()), PRODUCT_COLUMNS)
-        await statements.insert_values(OutboxEvent, OUTBOX_FIELDS, self._outbox(events))
+        traced = tracing.traceparent()  # None while tracing is off
+        await statements.insert_values(OutboxEvent, OUTBOX_FIELDS, self._outbox(events),
+                                       {"trace_context": traced} if traced else None)
         await messages.write(events, self._staff, self.now, self._preferences,
-                                        self._products)
+                             self._products, traced)
         allocated = sum(int(d.get("units", 0)) for _, kind, d in events
                         if kind in ("ALLOCATED", "PARTIALLY_ALLOCATED"))
         if allocated:

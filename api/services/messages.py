@@ -90,22 +90,25 @@ async def preferences_of(customer: str) -> Preferences:
 async def write(history: list[tuple[BackOrder, str, dict[str, Any]]],
                 staff: list[tuple[str, dict[str, Any]]], now: datetime,
                 known: Preferences | None = None,
-                products: dict[int, Product] | None = None) -> None:
+                products: dict[int, Product] | None = None,
+                trace_context: str | None = None) -> None:
     """``known`` preferences and ``products`` (by id) are used as they are; the rest are
-    read."""
+    read. ``trace_context`` (a W3C traceparent) goes on every message written."""
     wanted = customer_events(history)
     if wanted:
-        await _write_customer_messages(wanted, now, known or {}, products or {})
+        await _write_customer_messages(wanted, now, known or {}, products or {},
+                                       trace_context)
     await statements.insert([
         Notification(event=event, channel=STAFF, address="staff", data=data,
-                     due_at=now, created_at=now)
+                     due_at=now, created_at=now, trace_context=trace_context)
         for event, data in staff
     ])
 
 
 async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, Any]]],
                                    now: datetime, known: Preferences,
-                                   products: dict[int, Product]) -> None:
+                                   products: dict[int, Product],
+                                   trace_context: str | None) -> None:
     customers = sorted({bo.customer_id for bo, _, _ in wanted})
     unknown = [customer for customer in customers if customer not in known]
     found = {**known, **(await preferences(unknown) if unknown else {})}
@@ -138,8 +141,10 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
     if folded:
         await Notification.bulk_update(folded, fields=["data", "status", "last_error"],
                                        batch_size=500)
-    await statements.insert_values(Notification, CUSTOMER_MESSAGE_FIELDS, rows,
-                                   {"due_at": now, "created_at": now})
+    shared: dict[str, Any] = {"due_at": now, "created_at": now}
+    if trace_context:
+        shared["trace_context"] = trace_context
+    await statements.insert_values(Notification, CUSTOMER_MESSAGE_FIELDS, rows, shared)
 
 
 async def _drop_moot(wanted: list[tuple[BackOrder, str, dict[str, Any]]]) -> None:

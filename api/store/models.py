@@ -225,6 +225,9 @@ class OutboxEvent(Model):
     # can and was put aside so the events after it are not held back.
     published_at = fields.DatetimeField(null=True)
     set_aside = fields.CharField(max_length=200, null=True)
+    # The W3C traceparent of the span that wrote it, when tracing was on (api/tracing.py):
+    # the relay's publish span continues that trace.
+    trace_context = fields.CharField(max_length=55, null=True)
 
     class Meta:
         table = "outbox_event"
@@ -268,6 +271,9 @@ class Notification(Model):
     sent_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField(auto_now=True)
+    # The W3C traceparent of the span that wrote it, when tracing was on: each send's span
+    # continues that trace.
+    trace_context = fields.CharField(max_length=55, null=True)
 
     class Meta:
         table = "notification"

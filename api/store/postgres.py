@@ -19,12 +19,16 @@ from typing import Any
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import (
+    NestedTransactionContext,
     TransactionalDBClient,
     TransactionContext,
     TransactionContextPooled,
 )
 from tortoise.connection import get_connections
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
+
+from api import tracing
+from api.store.traced import TracedStatements, TracedTransaction
 
 
 class ReleasingTransactionContext(TransactionContextPooled):
@@ -70,4 +74,23 @@ class ReleasingAsyncpgClient(AsyncpgDBClient):
         return len(rows), rows
 
 
+class TracedTransactionWrapper(TracedTransaction, TransactionWrapper):
+    db_system = "postgresql"
+
+    def _in_transaction(self) -> TransactionContext:
+        return NestedTransactionContext(TracedTransactionWrapper(self))
+
+
+class TracedAsyncpgClient(TracedStatements, ReleasingAsyncpgClient):
+    db_system = "postgresql"
+
+    def _in_transaction(self) -> TransactionContext:
+        return ReleasingTransactionContext(TracedTransactionWrapper(self), self._pool_init_lock)
+
+
 client_class: Any = ReleasingAsyncpgClient
+
+
+def get_client_class(db_info: dict[str, Any]) -> Any:
+    """What Tortoise connects with: the traced client while tracing is on."""
+    return TracedAsyncpgClient if tracing.TRACER is not None else ReleasingAsyncpgClient

@@ -6,7 +6,8 @@ first write, and in WAL mode a transaction that read before another process (a
 "database is locked" (SQLITE_BUSY_SNAPSHOT), whatever the busy timeout. ``BEGIN
 IMMEDIATE`` waits for the lock up to the busy timeout instead. It also releases the
 client's lock when the begin fails (Tortoise's context would keep it, and every later query
-of the process would wait for ever). Named as the engine in ``database.tortoise_config``.
+of the process would wait for ever). Named as the engine in ``database.tortoise_config``;
+while tracing is on, Tortoise gets the traced client (``api/store/traced.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from tortoise.backends.base.client import TransactionalDBClient, TransactionContext
+from tortoise.backends.base.client import (
+    NestedTransactionContext,
+    TransactionalDBClient,
+    TransactionContext,
+)
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
@@ -22,6 +27,9 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.connection import get_connections
 from tortoise.exceptions import OperationalError
+
+from api import tracing
+from api.store.traced import TracedStatements, TracedTransaction
 
 
 class ImmediateTransaction(SqliteTransactionWrapper):
@@ -55,4 +63,23 @@ class ImmediateSqliteClient(SqliteClient):
         return ImmediateTransactionContext(ImmediateTransaction(self), self._lock)
 
 
+class TracedImmediateTransaction(TracedTransaction, ImmediateTransaction):
+    db_system = "sqlite"
+
+    def _in_transaction(self) -> TransactionContext:
+        return NestedTransactionContext(TracedImmediateTransaction(self))
+
+
+class TracedSqliteClient(TracedStatements, ImmediateSqliteClient):
+    db_system = "sqlite"
+
+    def _in_transaction(self) -> TransactionContext:
+        return ImmediateTransactionContext(TracedImmediateTransaction(self), self._lock)
+
+
 client_class: Any = ImmediateSqliteClient
+
+
+def get_client_class(db_info: dict[str, Any]) -> Any:
+    """What Tortoise connects with: the traced client while tracing is on."""
+    return TracedSqliteClient if tracing.TRACER is not None else ImmediateSqliteClient
