@@ -89,6 +89,8 @@ class WebhookDispatcher:
         self._task: asyncio.Task[None] | None = None
         self._flight: dict[int, InFlight] = {}
         self._cleaned: datetime | None = None
+        self._finished = 0
+        """Sends ended so far (a slot came free)."""
 
     def wake(self) -> None:
         self._wake.set()
@@ -167,10 +169,14 @@ class WebhookDispatcher:
 
     async def drain(self) -> None:
         """Send everything due now and wait for the sends (tests and benchmarks)."""
-        while await self.run_once() or self._flight:
+        while True:
+            finished = self._finished
+            started = await self.run_once()
             tasks = [f.task for f in self._flight.values() if f.task is not None]
             if tasks:
                 await asyncio.wait(tasks)
+            elif not started and finished == self._finished:
+                return
 
     async def claim(self, free: int) -> list[WebhookDelivery]:
         now = utcnow()
@@ -228,6 +234,7 @@ class WebhookDispatcher:
                 log.exception("webhook delivery %s failed to be recorded", row.id)
             self._flight.pop(row.id, None)
         finally:
+            self._finished += 1
             self._wake.set()
 
     async def _record(self, row: WebhookDelivery, status: int | None, failure: str | None,
