@@ -97,8 +97,9 @@ async def _given(gql: Run) -> dict[str, str]:
     line = await OrderLine.get(order_id=int(placed["order"]["id"]))
     set_aside = await _set_aside_message()
     endpoint, delivery = await _dead_delivery()
-    return {"endpoint": str(endpoint), "delivery": str(delivery), "secret": "whsec_" + "A" * 32,
-            "secret2": "whsec_" + "B" * 32,"bo": placed["order"]["backOrders"][0]["id"], "order": placed["order"]["id"],
+    return {"endpoint": str(endpoint), "delivery": str(delivery),
+            "secret": "whsec_" + "A" * 32, "secret2": "whsec_" + "B" * 32,
+            "bo": placed["order"]["backOrders"][0]["id"], "order": placed["order"]["id"],
             "restock": restock, "line": str(line.id), "date": in_days(5),
             "notification": str(set_aside)}
 

@@ -164,8 +164,8 @@ async def test_customers_may_not_register_endpoints(gql: Run, db: str) -> None:
 
 async def test_private_addresses_are_refused_where_not_allowed(db: str) -> None:
     from api.domain.errors import InvalidInput
-    from api.services import webhooks
     from api.domain.webhooks import WebhookEvent
+    from api.services import webhooks
     for url in ("http://127.0.0.1:8080/x", "http://localhost/x", "http://10.1.2.3/x",
                 "http://169.254.169.254/latest", "http://[::1]/x", "http://[::ffff:10.0.0.1]/"):
         with pytest.raises(InvalidInput):
