@@ -28,6 +28,7 @@ from api.settings import Settings
 from api.store.database import check_writes, config_of, is_postgres, missing_migrations
 from api.store.leadership import Leadership
 from api.store.outages import OUTAGES, outage_of
+from api.webhooks.setup import webhooks_from
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -41,11 +42,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     dispatcher = dispatcher_from(settings) if settings.dispatcher == "inprocess" else None
     # One instance per database exports the gauges counted in it (api/metrics.py).
     gauges = Leadership(settings.database_url)
+    webhooks = webhooks_from(settings) if settings.dispatcher == "inprocess" else None
 
     def after_mutation() -> None:
         relay.wake()
         if dispatcher is not None:
             dispatcher.wake()
+        if webhooks is not None:
+            webhooks.wake()
 
     limits = RateLimits(settings)
     schema = build_schema(settings)
@@ -63,11 +67,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await relay.start()
             if dispatcher is not None:
                 await dispatcher.start()
+            if webhooks is not None:
+                await webhooks.start()
             collector.start()
             try:
                 yield
             finally:
                 await collector.stop()
+                if webhooks is not None:
+                    await webhooks.stop()
                 if dispatcher is not None:
                     await dispatcher.stop()
                 await relay.stop()
@@ -124,6 +132,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.hub = hub
     app.state.relay = relay
+    app.state.webhooks = webhooks
     app.state.revocations = revocations
     app.state.graphql_view = graphql
     return app

@@ -153,19 +153,23 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from api import tracing
     from api.notifications.setup import dispatcher_from
     from api.store.database import config_of
+    from api.webhooks.setup import webhooks_from
 
     tracing.start_from_environment()  # off unless OTEL_* ask for an exporter
 
     async def run() -> None:
         await Tortoise.init(config=config_of(settings))
         dispatcher = dispatcher_from(settings)
+        webhooks = webhooks_from(settings, name=dispatcher.name)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await dispatcher.start()
+        await webhooks.start()
         print(f"backorders: worker {dispatcher.name} dispatching", flush=True)
         await stop.wait()
+        await webhooks.stop()
         await dispatcher.stop()
         await Tortoise.close_connections()
         print("backorders: worker stopped; claimed messages released", flush=True)

@@ -148,7 +148,32 @@ class Settings(BaseSettings):
     """On SIGTERM, how long a dispatcher lets the sends it has begun finish; one still
     unanswered after it is logged `UNKNOWN` and sent again by the next dispatcher."""
     dispatcher: Literal["inprocess", "off"] = "inprocess"
-    """`off` when `backorders worker` processes send the notifications apart."""
+    """Where notifications and webhooks are sent from: ``inprocess`` (the API), or ``off``
+    when ``backorders worker`` runs apart."""
+    webhook_allow_private: bool | None = None
+    """Deliver webhooks to private, loopback and link-local addresses (and ``localhost``).
+    Default: allowed in development, refused in production (a webhook must not reach into
+    the shop's own network, nor a cloud's metadata address)."""
+    webhook_timeout_seconds: float = Field(10, gt=0, le=300)
+    """How long a receiver may take to answer before the attempt counts as failed."""
+    webhook_max_attempts: int = Field(10, ge=1, le=100)
+    """Attempts before a delivery is DEAD (staff may retry it with retryWebhookDelivery)."""
+    webhook_backoff_seconds: float = Field(5, gt=0, le=3600)
+    """The wait after the first failed attempt; it doubles with each one (with jitter)."""
+    webhook_backoff_cap_seconds: float = Field(3600, gt=0, le=86_400)
+    """The longest wait between two attempts."""
+    webhook_concurrency: int = Field(20, ge=1, le=1000)
+    """Webhook sends in flight per dispatcher."""
+    webhook_per_endpoint: int = Field(4, ge=1, le=1000)
+    """Of those, at most this many to one endpoint, so a slow one cannot take them all."""
+    webhook_lease_seconds: float = Field(60, gt=0, le=3600)
+    """A claimed delivery's lease; after it another dispatcher may send it again. Longer
+    than the timeout."""
+    webhook_secret_overlap_hours: float = Field(24, ge=0, le=24 * 30)
+    """After rotateWebhookSecret, how long the old secret still signs beside the new one
+    (unless the mutation says otherwise)."""
+    webhook_keep_days: float = Field(7, gt=0, le=3650)
+    """How long delivered deliveries stay in the delivery log."""
     public_url: str | None = None
     """The base of the order links in messages."""
 
@@ -200,7 +225,16 @@ class Settings(BaseSettings):
             raise ValueError("BACKORDERS_JWT_SECRET must be at least 32 characters")
         if self.environment == "production" and self.jwt_secret == DEV_SECRET:
             raise ValueError("BACKORDERS_JWT_SECRET is the development secret: set your own")
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError("BACKORDERS_WEBHOOK_LEASE_SECONDS must be longer than "
+                             "BACKORDERS_WEBHOOK_TIMEOUT_SECONDS")
         return self
+
+    @property
+    def webhook_private_allowed(self) -> bool:
+        if self.webhook_allow_private is not None:
+            return self.webhook_allow_private
+        return self.environment == "development"
 
     @property
     def graphiql_on(self) -> bool:

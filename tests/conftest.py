@@ -17,6 +17,9 @@ from tests.pgserver import PostgresServer, find_pg_bin
 from tests.redisserver import RedisServer, find_redis
 
 TABLES = (
+    "webhook_attempt",
+    "webhook_delivery",
+    "webhook_endpoint",
     "token_revocation",
     "notification_attempt",
     "notification",

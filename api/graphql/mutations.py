@@ -32,6 +32,7 @@ from api.graphql.preferences import (
 )
 from api.graphql.queries import parse_id
 from api.graphql.types import BackOrder, Order, OrderLine, Product, Restock
+from api.graphql.webhooks import WebhookMutations
 from api.services import (
     backorders,
     catalog,
@@ -183,7 +184,7 @@ async def _rate_limit_order(info: Info) -> None:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(WebhookMutations):
     @strawberry.mutation(description="Staff: add a product with its back-order policy.")
     async def create_product(self, info: Info, input: CreateProductInput) -> ProductResult:  # type: ignore[valid-type]
         row = await catalog.create_product(

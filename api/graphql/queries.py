@@ -23,6 +23,7 @@ from api.graphql.types import (
     ProductConnection,
     Restock,
 )
+from api.graphql.webhooks import WebhookQueries
 from api.services import preferences, reads
 from api.services.clock import utcnow
 
@@ -54,7 +55,7 @@ class Viewer:
 
 
 @strawberry.type
-class Query:
+class Query(WebhookQueries):
     @strawberry.field(description="A product by SKU; public.")
     async def product(self, sku: str) -> Product | None:
         row = await reads.get_product(sku)

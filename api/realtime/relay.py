@@ -102,7 +102,9 @@ class OutboxRelay:
                 await self.drain()
                 if utcnow() - cleaned > timedelta(minutes=10):
                     cleaned = utcnow()
-                    await OutboxEvent.filter(published_at__lt=cleaned - self.keep).delete()
+                    # An event goes once published and fanned out to webhooks.
+                    await OutboxEvent.filter(published_at__lt=cleaned - self.keep,
+                                             webhooks_at__lt=cleaned - self.keep).delete()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the rows stay unpublished and go out on a later round

@@ -17,6 +17,7 @@ from api.domain.model import (
     Supply,
 )
 from api.domain.restocks import RestockState
+from api.domain.webhooks import DeliveryStatus
 
 
 def money(default: int | None = None) -> fields.DecimalField:  # type: ignore[type-arg]
@@ -228,10 +229,12 @@ class OutboxEvent(Model):
     # The W3C traceparent of the span that wrote it, when tracing was on (api/tracing.py):
     # the relay's publish span continues that trace.
     trace_context = fields.CharField(max_length=55, null=True)
+    # When the webhook fan-out wrote the event's deliveries (api/webhooks/fanout.py).
+    webhooks_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox_event"
-        indexes = (("published_at", "id"), ("topic", "key", "id"))
+        indexes = (("published_at", "id"), ("topic", "key", "id"), ("webhooks_at", "id"))
 
 
 class NotificationPreferences(Model):
@@ -306,3 +309,72 @@ class TokenRevocation(Model):
 
     class Meta:
         table = "token_revocation"
+
+
+class WebhookEndpoint(Model):
+    # A system of the shop's that wants events: its URL, which events, and the secret the
+    # deliveries are signed with (never read back through the API).
+    id = fields.IntField(primary_key=True)
+    url = fields.CharField(max_length=2000)
+    events: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    secret = fields.CharField(max_length=100)
+    # After a rotation the old secret signs too, until previous_secret_until.
+    previous_secret = fields.CharField(max_length=100, null=True)
+    previous_secret_until = fields.DatetimeField(null=True)
+    description = fields.CharField(max_length=200, default="")
+    enabled = fields.BooleanField(default=True)
+    created_by = fields.CharField(max_length=128)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "webhook_endpoint"
+
+
+class WebhookDelivery(Model):
+    # One outbox event for one endpoint, written by the fan-out; its id is the webhook-id
+    # every attempt carries, so a receiver can drop a retry it already has.
+    id = fields.BigIntField(primary_key=True)
+    endpoint: fields.ForeignKeyRelation[WebhookEndpoint] = fields.ForeignKeyField(
+        "models.WebhookEndpoint", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    endpoint_id: int
+    event_id = fields.BigIntField()
+    event_type = fields.CharField(max_length=32)
+    topic = fields.CharField(max_length=64)
+    key = fields.CharField(max_length=128)
+    body = fields.TextField()
+    status = fields.CharEnumField(DeliveryStatus, max_length=12, default=DeliveryStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    due_at = fields.DatetimeField()
+    claimed_by = fields.CharField(max_length=64, null=True)
+    claimed_until = fields.DatetimeField(null=True)
+    last_error = fields.CharField(max_length=500, null=True)
+    last_status_code = fields.IntField(null=True)
+    delivered_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "webhook_delivery"
+        unique_together = (("endpoint_id", "event_id"),)
+        indexes = (("status", "due_at"), ("endpoint_id", "topic", "key", "event_id"))
+
+
+class WebhookAttempt(Model):
+    id = fields.BigIntField(primary_key=True)
+    delivery: fields.ForeignKeyRelation[WebhookDelivery] = fields.ForeignKeyField(
+        "models.WebhookDelivery", related_name="attempt_log", on_delete=fields.CASCADE
+    )
+    delivery_id: int
+    number = fields.IntField()
+    outcome = fields.CharField(max_length=12)
+    status_code = fields.IntField(null=True)
+    error = fields.CharField(max_length=500, null=True)
+    duration_ms = fields.IntField(null=True)
+    worker = fields.CharField(max_length=64)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "webhook_attempt"
+        indexes = (("delivery_id", "id"),)

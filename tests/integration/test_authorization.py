@@ -33,6 +33,8 @@ QUERIES = {
     "viewer": ("{ viewer { id } }", D, A, A, A),
     "restocks": ('{ restocks(sku: "KB") { id } }', A, A, A, A),
     "notifications": ("{ notifications { totalCount } }", D, D, D, A),
+    "webhookEndpoints": ("{ webhookEndpoints { totalCount } }", D, D, D, A),
+    "webhookDeliveries": ("{ webhookDeliveries { totalCount } }", D, D, D, A),
 }
 R = "{ __typename }"
 MUTATIONS = {
@@ -57,6 +59,17 @@ MUTATIONS = {
     "revokeTokens": ('mutation { revokeTokens(subject: "bob") ' + R + " }", D, D, D, A),
     "retryNotification": ('mutation { retryNotification(id: "{notification}") ' + R + " }",
                           D, D, D, A),
+    "createWebhookEndpoint": ('mutation { createWebhookEndpoint(input: {url: '
+                              '"https://erp.example.com/h", events: [PRODUCT_UPDATED], '
+                              'secret: "{secret}"}) ' + R + " }", D, D, D, A),
+    "updateWebhookEndpoint": ('mutation { updateWebhookEndpoint(id: "{endpoint}", input: '
+                              "{enabled: false}) " + R + " }", D, D, D, A),
+    "rotateWebhookSecret": ('mutation { rotateWebhookSecret(id: "{endpoint}", secret: '
+                            '"{secret2}") ' + R + " }", D, D, D, A),
+    "deleteWebhookEndpoint": ('mutation { deleteWebhookEndpoint(id: "{endpoint}") ' + R
+                              + " }", D, D, D, A),
+    "retryWebhookDelivery": ('mutation { retryWebhookDelivery(id: "{delivery}") ' + R + " }",
+                             D, D, D, A),
 }
 SUBSCRIPTIONS = {
     "backOrderUpdated": ('subscription { backOrderUpdated(id: "{bo}") { id } }', D, A, D, A),
@@ -83,7 +96,10 @@ async def _given(gql: Run) -> dict[str, str]:
     from api.store.models import OrderLine
     line = await OrderLine.get(order_id=int(placed["order"]["id"]))
     set_aside = await _set_aside_message()
-    return {"bo": placed["order"]["backOrders"][0]["id"], "order": placed["order"]["id"],
+    endpoint, delivery = await _dead_delivery()
+    return {"endpoint": str(endpoint), "delivery": str(delivery),
+            "secret": "whsec_" + "A" * 32, "secret2": "whsec_" + "B" * 32,
+            "bo": placed["order"]["backOrders"][0]["id"], "order": placed["order"]["id"],
             "restock": restock, "line": str(line.id), "date": in_days(5),
             "notification": str(set_aside)}
 
@@ -98,6 +114,21 @@ async def _set_aside_message() -> int:
         status=NotificationStatus.SET_ASIDE, set_aside="template", attempts=1,
         due_at=utcnow(), created_at=utcnow())
     return row.id
+
+
+async def _dead_delivery() -> tuple[int, int]:
+    """An endpoint, and a delivery of it that is DEAD."""
+    from api.domain.webhooks import DeliveryStatus
+    from api.services.clock import utcnow
+    from api.store.models import WebhookDelivery, WebhookEndpoint
+    endpoint = await WebhookEndpoint.create(
+        url="https://erp.example.com/h", events=["PRODUCT_UPDATED"], secret="whsec_" + "C" * 32,
+        created_by="staff-1", created_at=utcnow())
+    delivery = await WebhookDelivery.create(
+        endpoint_id=endpoint.id, event_id=1, event_type="product.updated", topic="product",
+        key="KB", body="{}", status=DeliveryStatus.DEAD, attempts=3, due_at=utcnow(),
+        created_at=utcnow())
+    return endpoint.id, delivery.id
 
 
 def _fill(document: str, ids: dict[str, str]) -> str:
