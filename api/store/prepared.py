@@ -127,9 +127,9 @@ def _light_maker(model: type[Model]) -> Callable[[Any, int], Any]:
         field = model._meta.fields_map[name]
         if type(field).__name__ in NATIVE_ON_POSTGRES:
             lines.append(f"    o.{name} = row[at + {i}]")
-        elif isinstance(getattr(field, "enum_type", None), type) and issubclass(
-                field.enum_type, Enum):  # by a dict of its members, else as Tortoise does
-            namespace[f"m{i}"] = {m.value: m for m in field.enum_type}
+        elif isinstance(enum := getattr(field, "enum_type", None), type) and issubclass(
+                enum, Enum):  # by a dict of its members, else as Tortoise does
+            namespace[f"m{i}"] = {m.value: m for m in enum}
             namespace[f"c{i}"] = field.to_python_value
             lines.append(f"    v = row[at + {i}]")
             lines.append(f"    o.{name} = m{i}.get(v) or c{i}(v)")
