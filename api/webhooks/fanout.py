@@ -28,6 +28,15 @@ DELIVERY_FIELDS = ("endpoint_id", "event_id", "event_type", "topic", "key", "bod
 async def fan_out(postgres: bool, now: datetime, batch: int = 500) -> int:
     """Write the deliveries of up to ``batch`` events not yet fanned out; returns how many
     events were taken (0 when another instance holds the lock)."""
+    ids = await OutboxEvent.filter(webhooks_at=None).order_by("id").limit(batch).values_list(
+        "id", flat=True)
+    if not ids:
+        return 0
+    if not any((await _wanting()).values()):
+        # Nobody wants these (committed before the endpoints were read): marked in one
+        # statement, without the transaction, the lock and the rows' payloads.
+        await OutboxEvent.filter(id__in=ids, webhooks_at=None).update(webhooks_at=now)
+        return len(ids)
     async with in_transaction():
         if postgres and not await _lock():
             return 0
