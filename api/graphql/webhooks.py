@@ -188,12 +188,13 @@ WebhookEndpointResult = Annotated[
     strawberry.union("WebhookEndpointResult", description=(
         "The endpoint, or why nothing was changed."))]
 DeleteWebhookEndpointResult = Annotated[
-    Union[DeleteWebhookEndpointPayload, NotFoundError, ForbiddenError],  # noqa: UP007
+    Union[DeleteWebhookEndpointPayload, InvalidInputError, NotFoundError,  # noqa: UP007
+          ForbiddenError],
     strawberry.union("DeleteWebhookEndpointResult", description=(
         "The deleted id, or why nothing was changed."))]
 WebhookDeliveryResult = Annotated[
-    Union[WebhookDeliveryPayload, InvalidTransitionError, NotFoundError,  # noqa: UP007
-          ForbiddenError],
+    Union[WebhookDeliveryPayload, InvalidInputError, InvalidTransitionError,  # noqa: UP007
+          NotFoundError, ForbiddenError],
     strawberry.union("WebhookDeliveryResult", description=(
         "The delivery, or why nothing was changed."))]
 

@@ -99,7 +99,7 @@ async def test_generated_queries_answer_as_the_executor(gql: Run, actor: int) ->
 
 async def _next(stream: Any) -> Any:
     try:
-        return _normal(await asyncio.wait_for(anext(stream), 2))
+        return _normal(await asyncio.wait_for(anext(stream), 1))
     except (TimeoutError, StopAsyncIteration):
         return "nothing"
 
