@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -231,12 +231,23 @@ async def get_order(actor: Actor | None, order_id: int) -> Order | None:
 
 
 async def list_orders(customer_id: str, first: int, after: str | None) -> Page[Order]:
-    base = Order.filter(customer_id=customer_id)
-    query = base.order_by("-id")
+    return await id_page(Order.filter(customer_id=customer_id), first, after)
+
+
+async def id_page(base: Any, first: int, after: str | None, *,
+                  newest_first: bool = True) -> Page[Any]:
+    """A page of ``base`` (a query set) in id order, newest first unless asked, its cursor
+    the row's id; ``totalCount`` counts ``base``."""
+    query = base.order_by("-id" if newest_first else "id")
     if after is not None:
-        query = query.filter(id__lt=_int(decode_cursor(after)))
+        key = _int(decode_cursor(after))
+        query = query.filter(id__lt=key) if newest_first else query.filter(id__gt=key)
     rows = await query.limit(first + 1)
-    return _page(rows, first, lambda o: o.id, after is not None, base)
+    return _page(rows, first, _row_id, after is not None, base)
+
+
+def _row_id(row: Any) -> int:
+    return row.id  # type: ignore[no-any-return]
 
 
 async def list_notifications(
@@ -245,11 +256,7 @@ async def list_notifications(
     base = Notification.all()
     if statuses:
         base = base.filter(status__in=list(statuses))
-    query = base.order_by("-id")
-    if after is not None:
-        query = query.filter(id__lt=_int(decode_cursor(after)))
-    rows = await query.limit(first + 1)
-    return _page(rows, first, lambda n: n.id, after is not None, base)
+    return await id_page(base, first, after)
 
 
 async def list_restocks(sku: str, include_closed: bool) -> list[Restock]:

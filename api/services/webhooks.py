@@ -17,7 +17,7 @@ from api.domain.errors import InvalidInput, InvalidTransition, NotFound
 from api.domain.identity import Actor, require_staff
 from api.domain.webhooks import DeliveryStatus, WebhookEvent
 from api.services.clock import utcnow
-from api.services.reads import Page, _int, _page, decode_cursor
+from api.services.reads import Page, id_page
 from api.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MAX_OVERLAP_HOURS = 24 * 30
@@ -130,12 +130,7 @@ async def _locked(endpoint_id: int) -> WebhookEndpoint:
 async def list_endpoints(actor: Actor | None, first: int, after: str | None
                          ) -> Page[WebhookEndpoint]:
     require_staff(actor)
-    base = WebhookEndpoint.all()
-    query = base.order_by("id")
-    if after is not None:
-        query = query.filter(id__gt=_int(decode_cursor(after)))
-    rows = await query.limit(first + 1)
-    return _page(rows, first, lambda e: e.id, after is not None, base)
+    return await id_page(WebhookEndpoint.all(), first, after, newest_first=False)
 
 
 async def list_deliveries(actor: Actor | None, first: int, after: str | None,
@@ -148,11 +143,7 @@ async def list_deliveries(actor: Actor | None, first: int, after: str | None,
         base = base.filter(endpoint_id=endpoint_id)
     if statuses:
         base = base.filter(status__in=list(statuses))
-    query = base.order_by("-id")
-    if after is not None:
-        query = query.filter(id__lt=_int(decode_cursor(after)))
-    rows = await query.limit(first + 1)
-    return _page(rows, first, lambda d: d.id, after is not None, base)
+    return await id_page(base, first, after)
 
 
 async def attempts_of(delivery_id: int) -> list[WebhookAttempt]:
