@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -167,20 +167,6 @@ def judge(status: int | None, failure: str | None = None) -> Answer:
         return Answer(False, f"HTTP {status}: redirects are not followed; register the "
                              "final URL")
     return Answer(False, f"HTTP {status}")
-
-
-def backoff_ceiling(attempt: int, base: float, cap: float) -> float:
-    """The longest wait after failed attempt ``attempt`` (1, 2, ...): base doubled each
-    time, never over ``cap``."""
-    doublings = min(max(attempt - 1, 0), 62)
-    return min(cap, base * float(2 ** doublings))
-
-
-def backoff(attempt: int, base: float, cap: float, draw: Callable[[], float]) -> float:
-    """The wait after failed attempt ``attempt``: in the upper half of its ceiling, so
-    receivers that failed together do not come back together. ``draw`` is in [0, 1)."""
-    ceiling = backoff_ceiling(attempt, base, cap)
-    return ceiling / 2 + draw() * ceiling / 2
 
 
 def signing_secrets(current: str, previous: str | None, previous_until: datetime | None,

@@ -38,6 +38,7 @@ from api import metrics, tracing
 from api.domain.model import NotificationStatus
 from api.domain.notices import OPEN_STATUSES
 from api.domain.restocks import OPEN_RESTOCK_STATUSES
+from api.domain.retries import backoff
 from api.logs import redact
 from api.services.clock import utcnow
 from api.store.models import Notification, NotificationAttempt, Product, Restock
@@ -282,8 +283,9 @@ class Dispatcher:
             metrics.NOTIFICATIONS_SET_ASIDE.labels(set_aside).inc()
 
     def _backoff(self, attempts: int) -> float:
-        ceiling = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** attempts)
-        return random.uniform(ceiling / 2, ceiling)
+        """The wait after ``attempts`` failed sends (``retries.backoff`` counts from 1)."""
+        return backoff(attempts + 1, self.settings.backoff_base, self.settings.backoff_cap,
+                       random.random)
 
     async def check_overdue_restocks(self) -> None:
         """Tell staff, once per restock, when one is past its expected date."""

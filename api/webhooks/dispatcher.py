@@ -31,10 +31,10 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from api.domain.retries import backoff
 from api.domain.webhooks import (
     OPEN_DELIVERY_STATUSES,
     DeliveryStatus,
-    backoff,
     judge,
     signing_secrets,
 )

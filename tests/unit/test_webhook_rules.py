@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from api.domain import retries
 from api.domain import webhooks as rules
 from api.domain.errors import InvalidInput
 from api.webhooks import signing
@@ -25,16 +26,16 @@ caps = st.floats(min_value=0.001, max_value=86_400)
 @given(attempts, bases, caps, st.floats(min_value=0, max_value=0.999999))
 def test_a_wait_is_in_the_upper_half_of_its_ceiling_and_never_over_the_cap(
         attempt: int, base: float, cap: float, draw: float) -> None:
-    ceiling = rules.backoff_ceiling(attempt, base, cap)
-    wait = rules.backoff(attempt, base, cap, lambda: draw)
+    ceiling = retries.backoff_ceiling(attempt, base, cap)
+    wait = retries.backoff(attempt, base, cap, lambda: draw)
     assert ceiling / 2 <= wait <= ceiling <= cap
 
 
 @given(attempts, bases, caps)
 def test_ceilings_never_shrink_and_double_until_the_cap(attempt: int, base: float,
                                                         cap: float) -> None:
-    now, after = (rules.backoff_ceiling(attempt, base, cap),
-                  rules.backoff_ceiling(attempt + 1, base, cap))
+    now, after = (retries.backoff_ceiling(attempt, base, cap),
+                  retries.backoff_ceiling(attempt + 1, base, cap))
     assert after >= now
     assert after == min(cap, now * 2) or now == cap
 
