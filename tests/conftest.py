@@ -34,6 +34,28 @@ TABLES = (
 )
 
 
+def _printable(text: str) -> str:
+    """``text`` with lone surrogates written as ``\\udXXX`` escapes, so it encodes as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Reports that survive the trip from a test process to the one that prints them.
+
+    The suite runs in several processes (pytest-xdist), which send every report, captured
+    output included, as UTF-8. Generated inputs are often strings with lone surrogates, and
+    a log line or an assertion message that quotes one made the whole run stop with an
+    internal error instead of a report."""
+    report = yield
+    report.sections = [(title, _printable(content)) for title, content in report.sections]
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if _printable(text) != text:
+            report.longrepr = _printable(text)
+    return report
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """One PostgreSQL server for the whole run, started from the installed binaries."""
