@@ -9,6 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.ports import free_port as _free_port
+
 
 def find_redis() -> str | None:
     return shutil.which("redis-server")
@@ -55,8 +57,3 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,11 @@ import httpx
 from api.auth import mint
 from api.domain.identity import Role
 from api.settings import Settings
+from tests.ports import free_port
 
 SECRET = "e2e-secret-that-is-long-enough-for-hs256"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def backorders_command() -> list[str]:
