@@ -33,6 +33,16 @@ GRAPHQL = "/graphql"
 HEADERS = "backorders.headers"
 """Scope key of what the first pass over the headers found: (authorization, length), the
 length None when the body must be counted as it arrives."""
+FIRST_HEADERS = "backorders.first_headers"
+"""Scope key of the request's headers, the first value of each name (read once here)."""
+
+
+def first_headers(scope: Scope) -> dict[bytes, bytes]:
+    """The first value of each header, as Starlette's ``Headers.get`` answers."""
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        found.setdefault(name, value)
+    return found
 
 
 class Gateway:
@@ -52,9 +62,7 @@ class Gateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        first: dict[bytes, bytes] = {}
-        for name, value in scope["headers"]:  # the first of each, as Starlette's Headers
-            first.setdefault(name, value)
+        first = scope[FIRST_HEADERS] = first_headers(scope)
         authorization, given = first.get(b"authorization"), first.get(b"x-request-id")
         # A server may take Transfer-Encoding over a Content-Length: then count the body.
         length = None if b"transfer-encoding" in first else first.get(b"content-length")

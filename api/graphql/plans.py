@@ -37,6 +37,7 @@ from graphql import (
     FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLError,
+    GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -62,7 +63,12 @@ from graphql.execution.values import VariableValues
 from graphql.language import DirectiveNode, Visitor
 from graphql.pyutils import Path, is_awaitable
 from prometheus_client import Counter
+from strawberry import ID
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import StrawberryOptional
+from strawberry.types.field import StrawberryField
+from strawberry.types.info import Info as StrawberryInfo
+from strawberry.utils.str_converters import to_camel_case
 
 from api.graphql import fields
 from api.graphql.fields import Column, Known
@@ -401,6 +407,7 @@ class Roots:
         self.size = size
         self.roots: OrderedDict[tuple[int, str | None], tuple[Any, Root | None]] = (
             OrderedDict())
+        self.directs: dict[int, tuple[GraphQLField, Any]] = {}
 
     def root(self, schema: Any, document: Any, operation_name: str | None) -> Root | None:
         key = (id(document), operation_name)
@@ -459,10 +466,12 @@ class Roots:
             path = Path(None, key, root.root_type.name)
             info = self.executor_class.build_resolve_info(
                 shim, definition, [d.node for d in group], root.root_type, path)
+            direct = self._direct(definition)
             try:
                 args = (get_argument_values(definition, details.node, coerced)
                         if definition.args or details.node.arguments else {})
-                value = definition.resolve(None, info, **args)
+                value = (direct(info, args) if direct is not None
+                         else definition.resolve(None, info, **args))
                 if is_awaitable(value):
                     value = await value
             except Exception as exc:
@@ -476,6 +485,16 @@ class Roots:
             except _Handback:
                 return _READ_AGAIN
         return data, None
+
+    def _direct(self, definition: GraphQLField) -> Callable[[Any, dict[str, Any]], Any] | None:
+        """The root field's resolver called as Strawberry's wrapper calls it, where the
+        wrapper would do nothing else: no field extensions or permissions, no exception
+        handlers, arguments of built-in scalars only (Strawberry passes them as they come,
+        under their Python names). The rest keep Strawberry's wrapper."""
+        known = self.directs.get(id(definition))
+        if known is None or known[0] is not definition:
+            known = self.directs[id(definition)] = (definition, _direct_call(definition))
+        return known[1]
 
     def _complete(self, shim: _Shim, type_: Any, group: FieldDetailsList, value: Any) -> Any:
         if isinstance(type_, GraphQLNonNull):
@@ -497,6 +516,50 @@ class Roots:
                 raise _Handback
             return answer
         raise _Handback  # a scalar, an enum or an abstract type at the root: the executor's
+
+
+_INFO: Any = StrawberryInfo  # (its __class_getitem__ confuses mypy)
+_PLAIN_ARGUMENTS = (str, int, float, bool, ID)
+
+
+def _plain_argument(type_: Any) -> bool:
+    if isinstance(type_, StrawberryOptional):
+        type_ = type_.of_type
+    return any(type_ is plain for plain in _PLAIN_ARGUMENTS)
+
+
+def _exception_handlers(resolve: Any) -> Any:
+    """The exception handlers Strawberry's wrapper of a resolver applies (in its closure;
+    unknown, so assumed some, when the wrapper is not Strawberry's)."""
+    code = getattr(resolve, "__code__", None)
+    if code is None or "field_exception_handlers" not in code.co_freevars:
+        return True
+    return resolve.__closure__[code.co_freevars.index("field_exception_handlers")].cell_contents
+
+
+def _direct_call(definition: GraphQLField) -> Callable[[Any, dict[str, Any]], Any] | None:
+    strawberry_field = (definition.extensions or {}).get("strawberry-definition")
+    resolve = definition.resolve
+    if not isinstance(strawberry_field, StrawberryField) or resolve is None:
+        return None
+    resolver = strawberry_field.base_resolver
+    if (resolver is None or strawberry_field.extensions or _exception_handlers(resolve)
+            or resolver.parent_parameter or resolver.root_parameter
+            or not all(_plain_argument(a.type) for a in strawberry_field.arguments)):
+        return None
+    names = {a.graphql_name or to_camel_case(a.python_name): a.python_name
+             for a in strawberry_field.arguments}
+    takes_self = resolver.self_parameter is not None
+    info_parameter = resolver.info_parameter.name if resolver.info_parameter else None
+    wrapped: Any = resolver.wrapped_func
+
+    def call(info: Any, args: dict[str, Any]) -> Any:
+        kwargs = {names[name]: value for name, value in args.items()}
+        if info_parameter is not None:
+            kwargs[info_parameter] = _INFO(_raw_info=info, _field=strawberry_field)
+        return wrapped(None, **kwargs) if takes_self else wrapped(**kwargs)
+
+    return call
 
 
 def _root_of(schema: Any, document: Any, operation_name: str | None) -> Root | None:

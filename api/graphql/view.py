@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.datastructures import State
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -21,6 +22,7 @@ from api import metrics
 from api.auth import InvalidToken, bearer, verified
 from api.domain.identity import Actor
 from api.domain.revocation import Revocations
+from api.gateway import FIRST_HEADERS, first_headers
 from api.graphql.context import Context
 from api.graphql.errors import is_unavailable
 from api.graphql.loaders import LazyLoaders
@@ -63,6 +65,64 @@ def _is_request_error(result: ExecutionResult) -> bool:
         return True
     return result.data is None and bool(result.errors) and all(
         not e.path for e in result.errors or [])
+
+
+JSON_MEDIA = b"application/json"
+GRAPHQL_MEDIA = f"{GRAPHQL_RESPONSE}; charset=utf-8".encode()
+async def read_body(receive: Any) -> bytes:
+    """The whole request body, as Starlette's ``Request.body`` reads it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect
+
+
+class Reply:
+    """What a resolver may set on the answer to an HTTP request: a status and headers."""
+
+    __slots__ = ("headers", "status_code")
+
+    def __init__(self) -> None:
+        self.status_code: int | None = None
+        self.headers: dict[str, str] = {}
+
+
+class RawJSON:
+    """A response body already encoded (``process_result`` to ``create_response``)."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+
+
+def reply(result: ExecutionResult, sub_response: Any, graphql_response: bool
+          ) -> tuple[int, bytes, bytes]:
+    """(status, media type, body) of an HTTP answer, either way. An outage of the database
+    (``SERVICE_UNAVAILABLE``) is a 503 with ``Retry-After``. GraphQL over HTTP: with
+    ``Accept: application/graphql-response+json`` a request error (unparsable, invalid, bad
+    variables) is a 400 without ``data``. Else the status a resolver set, or 200."""
+    data: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        data["errors"] = [error.formatted for error in result.errors]
+    if result.extensions:
+        data["extensions"] = result.extensions
+    status = sub_response.status_code or 200
+    if is_unavailable(result.errors):
+        status = 503
+        sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    media_type = JSON_MEDIA
+    if graphql_response:
+        media_type = GRAPHQL_MEDIA
+        if _is_request_error(result):
+            status = 400
+            del data["data"]
+    return status, media_type, orjson.dumps(data)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -120,32 +180,25 @@ class GraphQLView(GraphQL[Context, None]):
         return orjson.dumps(data).decode()
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
-        """GraphQL over HTTP: with ``Accept: application/graphql-response+json`` a request
-        error (unparsable, invalid, bad variables) is a 400 without ``data``. An outage of
-        the database (``SERVICE_UNAVAILABLE``) is a 503 with ``Retry-After`` either way."""
-        data = await super().process_result(request, result)
+        """Strawberry's way (``run``) answers as the lean POST does (``reply``): the status
+        and media type go to the sub-response, the body to ``create_response``."""
         sub_response = getattr(request.state, "sub_response", None)
-        if sub_response is not None and is_unavailable(result.errors):
-            sub_response.status_code = 503
-            sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        if sub_response is None or not wants_graphql_response(request):
-            return data
-        sub_response.headers["X-Media-Type"] = GRAPHQL_RESPONSE
-        if _is_request_error(result):
-            sub_response.status_code = 400
-            data.pop("data", None)
-        return data
+        if sub_response is None:  # (Strawberry's multipart and SSE streams)
+            return await super().process_result(request, result)
+        status, media_type, payload = reply(
+            result, sub_response, wants_graphql_response(request))
+        sub_response.status_code = status
+        sub_response.headers["X-Media-Type"] = media_type.decode("latin-1")
+        return RawJSON(payload)
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        """As Strawberry's, but the body is orjson's bytes as they are (``encode_json`` makes
-        a str for websocket text frames, which a response would encode again), and the
-        media type is the one ``process_result`` chose."""
-        media_type = "application/json"
-        if sub_response.headers.get("X-Media-Type") == GRAPHQL_RESPONSE:
+        """The body ``process_result`` made, as bytes, with the media type it chose."""
+        media_type = sub_response.headers.get("X-Media-Type", "application/json")
+        if "X-Media-Type" in sub_response.headers:
             del sub_response.headers["X-Media-Type"]
-            media_type = f"{GRAPHQL_RESPONSE}; charset=utf-8"
-        response = Response(orjson.dumps(response_data), status_code=200,
-                            media_type=media_type)
+        body = (response_data.payload if isinstance(response_data, RawJSON)
+                else orjson.dumps(response_data))
+        response = Response(body, status_code=200, media_type=media_type)
         response.headers.raw.extend(sub_response.headers.raw)
         if sub_response.background:
             response.background = sub_response.background
@@ -194,31 +247,52 @@ class GraphQLView(GraphQL[Context, None]):
     async def _post(self, scope: Any, receive: Any, send: Any) -> None:
         """A JSON POST of a ready document (see ``BackOrdersSchema``) without the parts of
         Strawberry's ``run`` it does not need (the method and IDE checks, the content-type
-        parsing, the body through the standard ``json``): the same context, the same
-        ``schema.execute``, the same ``process_result`` and ``create_response``. Any other
-        request (another content type, a streaming ``Accept``, a body that is not an object
-        with a ready document) goes to Strawberry's ``run`` with its body as it came. The
-        differential tests compare both ways over HTTP."""
-        request = Request(scope, receive)
-        body = await request.body()
-        data = self._ready_body(request, body)
+        parsing, the body through the standard ``json``, the request and response objects):
+        the same context, the same ``schema.execute``, the same answer (``reply``) written
+        to the socket as two ASGI messages. Any other request (another content type, a
+        streaming ``Accept``, a body that is not an object with a ready document) goes to
+        Strawberry's ``run`` with its body as it came. The differential tests compare both
+        ways over HTTP."""
+        body = await read_body(receive)
+        headers = scope.get(FIRST_HEADERS)
+        if headers is None:
+            headers = first_headers(scope)
+        data = self._ready_body(headers, body)
         if data is None:
             async def again() -> dict[str, Any]:
                 return {"type": "http.request", "body": body, "more_body": False}
             await self._http(scope, again, send)
             return
-        sub_response = await self.get_sub_response(request)
-        context = await self.get_context(request, response=sub_response)
+        sub_response = Reply()
+        state = scope.setdefault("state", {})
+        client = scope.get("client")
+        context = Context(actor=state.get("actor"), settings=self.settings,
+                          loaders=LazyLoaders(), hub=self.hub,
+                          after_mutation=self.after_mutation,
+                          address=client[0] if client else "unknown", limiter=self.limiter,
+                          request_state=State(state), revocations=self.revocations,
+                          response=sub_response)
         result = await self.schema.execute(
             data["query"], variable_values=data.get("variables"), context_value=context,
             operation_name=data.get("operationName"), allowed_operation_types=POST_OPERATIONS)
-        response_data = await self.process_result(request, result)
-        await self.create_response(response_data, sub_response)(scope, receive, send)
+        accept = headers.get(b"accept")
+        status, media_type, payload = reply(
+            result, sub_response, prefers_graphql_response(
+                accept.decode("latin-1") if accept is not None else ""))
+        extra = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                 for name, value in sub_response.headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-length", str(len(payload)).encode()),
+            (b"content-type", media_type), *extra]})
+        await send({"type": "http.response.body", "body": payload})
 
-    def _ready_body(self, request: Request, body: bytes) -> dict[str, Any] | None:
-        headers = request.headers
-        if headers.get("content-type") not in JSON_TYPES or (
-                self._get_stream_transport_from_headers(headers) is not None):
+    def _ready_body(self, headers: dict[bytes, bytes], body: bytes) -> dict[str, Any] | None:
+        content_type = headers.get(b"content-type")
+        if content_type is None or content_type.decode("latin-1") not in JSON_TYPES:
+            return None
+        accept = headers.get(b"accept")
+        if accept is not None and self._get_stream_transport_from_headers(
+                {"accept": accept.decode("latin-1")}) is not None:
             return None
         try:
             data = orjson.loads(body)
