@@ -55,8 +55,8 @@ BACKORDERED = Gauge("backorders_open_backordered_units", "Units waiting in every
 OPEN_BACK_ORDERS = Gauge("backorders_open_back_orders", "Back orders by open status",
                          ["status"], registry=DATABASE)
 OPEN_STATUSES = (Status.WAITING, Status.PARTIALLY_ALLOCATED, Status.ALLOCATED)
-CHANNELS = (*(channel.value for channel in Channel), "STAFF")
-"""Every channel a message is written for (``api/services/messages.py`` adds STAFF)."""
+CHANNELS = tuple(channel.value for channel in Channel)
+"""Every channel a message is written for (STAFF: the staff's alerts)."""
 _notification_labels = {(channel, status.value) for channel in CHANNELS
                         for status in NotificationStatus}
 

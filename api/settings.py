@@ -11,6 +11,8 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.domain.currencies import CurrencyCode
+
 DEV_SECRET = "backorders-development-secret-change-me"
 
 
@@ -53,7 +55,7 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     """The `iss` a token must carry, checked when set."""
     currency: str = Field("USD", min_length=3, max_length=3)
-    """The shop's currency (ISO 4217 code)."""
+    """The shop's currency: an active ISO 4217 code (`api/domain/currencies.py`)."""
     graphiql: bool | None = Field(None, json_schema_extra={"shown_default": "on in "
                                                            "development"})
     """Serve GraphiQL on `GET /graphql`."""
@@ -182,6 +184,13 @@ class Settings(BaseSettings):
     def _database(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise ValueError("use sqlite://PATH or postgres://user:password@host:port/db")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if value not in CurrencyCode.__members__:
+            raise ValueError("use an active ISO 4217 code in capitals, such as USD or EUR")
         return value
 
     @field_validator("broadcast_url")

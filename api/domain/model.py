@@ -89,10 +89,15 @@ class Channel(StrEnum):
     EMAIL = "EMAIL"
     SMS = "SMS"
     PUSH = "PUSH"
+    STAFF = "STAFF"
+    """The logistics staff's alerts; no customer can choose it."""
+
+
+CUSTOMER_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.PUSH})
 
 
 class NotificationEvent(StrEnum):
-    """The events a customer can hear of."""
+    """What a message is about: the events a customer can hear of, then the staff's alerts."""
 
     PLACED = "PLACED"
     DATE_CHANGED = "DATE_CHANGED"
@@ -101,6 +106,11 @@ class NotificationEvent(StrEnum):
     CANCELLED = "CANCELLED"
     DELAY_OFFER = "DELAY_OFFER"
     ACCESS_GRANTED = "ACCESS_GRANTED"
+    CAP_REACHED = "CAP_REACHED"
+    RESTOCK_OVERDUE = "RESTOCK_OVERDUE"
+
+
+STAFF_EVENTS = frozenset({NotificationEvent.CAP_REACHED, NotificationEvent.RESTOCK_OVERDUE})
 
 
 class NotificationStatus(StrEnum):

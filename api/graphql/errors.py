@@ -19,67 +19,84 @@ log = logging.getLogger("backorders.graphql")
 
 @strawberry.interface(description="An expected failure: nothing was changed.")
 class Error:
-    code: str
-    message: str
+    code: str = strawberry.field(description=(
+        "A stable code for programs, one per error type (e.g. INVALID_INPUT, NOT_FOUND)."))
+    message: str = strawberry.field(
+        description="What went wrong, in English, for people; its wording may change.")
 
 
-@strawberry.type
+@strawberry.type(description="An argument or input field was refused (INVALID_INPUT).")
 class InvalidInputError(Error):
-    field: str
+    field: str = strawberry.field(
+        description="The refused argument or input field, as the schema names it (`quantity`).")
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Nothing of that kind has that key, or you may not see it (NOT_FOUND)."))
 class NotFoundError(Error):
-    kind: str
-    key: str
+    kind: str = strawberry.field(description="What was looked for, e.g. Product or BackOrder.")
+    key: str = strawberry.field(description="The id or SKU looked for.")
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Not allowed (FORBIDDEN): no token where one is needed, staff only, or another "
+    "customer's."))
 class ForbiddenError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A line asks for more than can be ordered now (OUT_OF_STOCK).")
 class OutOfStockError(Error):
-    sku: str
-    requested: int
-    orderable: int
-    reason: str
+    sku: str = strawberry.field(description="The product of the line.")
+    requested: int = strawberry.field(description="Units the line asked for.")
+    orderable: int = strawberry.field(
+        description="Units that can be ordered now, in stock and back-ordered.")
+    reason: str = strawberry.field(description=(
+        "Why no more: `discontinued`, `back orders not allowed` or `back-order cap "
+        "reached`."))
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "The thing is not in a state that allows this (INVALID_TRANSITION), e.g. cancelling a "
+    "shipped back order."))
 class InvalidTransitionError(Error):
-    entity: str
-    from_status: str
-    to_status: str
+    entity: str = strawberry.field(description=(
+        "What it is: back order, restock, order line, notification or webhook delivery."))
+    from_status: str = strawberry.field(description="Its status now.")
+    to_status: str = strawberry.field(description="The status (or action) asked for.")
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Stock cannot be counted out below what is promised to orders (INSUFFICIENT_STOCK)."))
 class InsufficientStockError(Error):
-    sku: str
-    requested_change: int
-    free: int
+    sku: str = strawberry.field(description="The product.")
+    requested_change: int = strawberry.field(description="The change asked for, in units (< 0).")
+    free: int = strawberry.field(description="Units that could be counted out.")
 
 
-@strawberry.type
+@strawberry.type(description="A product with this SKU exists already (DUPLICATE_SKU).")
 class DuplicateSkuError(Error):
-    sku: str
+    sku: str = strawberry.field(description="The SKU taken.")
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "This idempotency key placed a different order before (IDEMPOTENCY_CONFLICT): use a new "
+    "key for a new order."))
 class IdempotencyConflictError(Error):
-    idempotency_key: str
+    idempotency_key: str = strawberry.field(description="The key used twice.")
 
 
-@strawberry.type
+@strawberry.type(description="Too many orders from you in a short time (RATE_LIMITED).")
 class RateLimitedError(Error):
-    retry_after_seconds: int
+    retry_after_seconds: int = strawberry.field(
+        description="Seconds to wait before trying again (also the Retry-After header).")
 
 
-@strawberry.type
+@strawberry.type(description="The product is not released yet, so it cannot ship (NOT_RELEASED).")
 class NotReleasedError(Error):
-    sku: str
-    release_date: date
+    sku: str = strawberry.field(description="The product.")
+    release_date: date = strawberry.field(
+        description="The day it is released (ISO 8601 date).")
 
 
 def _base(exc: errors.DomainError) -> dict[str, Any]:

@@ -44,19 +44,32 @@ from api.services import (
 )
 
 
-@strawberry.input
+@strawberry.input(description=(
+    "A back-order policy, or a change of one: a null field keeps what is there (on "
+    "createProduct, the default)."))
 class BackorderPolicyInput:
-    allow_backorders: bool | None = None
-    backorder_cap: int | None = strawberry.field(
-        default=None, description="Null keeps the cap; see clearBackorderCap.")
-    clear_backorder_cap: bool = False
-    lead_time_days: int | None = None
-    handling_days: int | None = None
-    release_date: date | None = None
-    clear_release_date: bool = False
-    delay_grace_days: int | None = None
-    low_stock_threshold: int | None = None
-    discontinued: bool | None = None
+    allow_backorders: bool | None = strawberry.field(
+        default=None, description="Whether units may be back-ordered (default true).")
+    backorder_cap: int | None = strawberry.field(default=None, description=(
+        "At most this many back-ordered units waiting at once, 0 or more; null keeps the "
+        "cap (none by default), see clearBackorderCap."))
+    clear_backorder_cap: bool = strawberry.field(
+        default=False, description="True removes the cap (no limit).")
+    lead_time_days: int | None = strawberry.field(default=None, description=(
+        "Days to ship when no scheduled restock covers an order, 0 to 3650 (default 14)."))
+    handling_days: int | None = strawberry.field(
+        default=None, description="Days from allocation to shipping, 0 to 3650 (default 1).")
+    release_date: date | None = strawberry.field(default=None, description=(
+        "Pre-order until this day (ISO 8601 date); null keeps it, see clearReleaseDate."))
+    clear_release_date: bool = strawberry.field(
+        default=False, description="True removes the release date (released now).")
+    delay_grace_days: int | None = strawberry.field(default=None, description=(
+        "Days an estimate may slip past its promise before the back order is delayed, 0 to "
+        "3650 (default 2)."))
+    low_stock_threshold: int | None = strawberry.field(
+        default=None, description="At or below this many free units: LOW_STOCK (default 5).")
+    discontinued: bool | None = strawberry.field(
+        default=None, description="True stops new orders; open back orders stay.")
 
     def change(self) -> catalog.PolicyChange:
         return catalog.PolicyChange(
@@ -68,70 +81,77 @@ class BackorderPolicyInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new product.")
 class CreateProductInput:
-    sku: str
-    name: str
-    price: Decimal
-    digital: bool = False
-    on_hand: int = 0
-    policy: BackorderPolicyInput | None = None
+    sku: str = strawberry.field(description="Its SKU, unique in the shop.")
+    name: str = strawberry.field(description="The name shown to customers.")
+    price: Decimal = strawberry.field(description=(
+        "The unit price in the shop's currency, as a decimal string (`\"12.50\"`): zero or "
+        "more, at most two decimal places."))
+    digital: bool = strawberry.field(default=False, description="True when it is not shipped.")
+    on_hand: int = strawberry.field(default=0, description="Units in the warehouse now.")
+    policy: BackorderPolicyInput | None = strawberry.field(
+        default=None, description="Its back-order policy; null for the defaults.")
 
 
-@strawberry.input
+@strawberry.input(description="A delivery the shop expects.")
 class ScheduleRestockInput:
-    sku: str
-    quantity: int
-    expected_date: date
-    note: str = ""
+    sku: str = strawberry.field(description="The product it brings.")
+    quantity: int = strawberry.field(description="Units expected; at least 1.")
+    expected_date: date = strawberry.field(
+        description="When it is expected (ISO 8601 date): today or later, within ten years.")
+    note: str = strawberry.field(default="", description="A note for staff.")
 
 
-@strawberry.input
+@strawberry.input(description="One product to buy.")
 class OrderLineInput:
-    sku: str
-    quantity: int
+    sku: str = strawberry.field(description="The product's SKU.")
+    quantity: int = strawberry.field(description="Units to buy; at least 1.")
 
 
-@strawberry.input
+@strawberry.input(description="An order: what is in stock is taken, the rest back-ordered.")
 class PlaceOrderInput:
-    lines: list[OrderLineInput]
+    lines: list[OrderLineInput] = strawberry.field(
+        description="One line per product; at least one.")
     idempotency_key: str = strawberry.field(
         description="Unique per customer; a retry with the same key and lines returns the "
         "first order.")
-    customer_id: str | None = strawberry.field(default=None, description="Staff only.")
-    priority: int = strawberry.field(default=0, description="Staff only; higher goes first.")
+    customer_id: str | None = strawberry.field(default=None, description=(
+        "Staff only: the customer to order for; null for the signed-in customer."))
+    priority: int = strawberry.field(default=0, description=(
+        "Staff only: the back orders' priority in their queues; higher goes first."))
 
 
-@strawberry.type
+@strawberry.type(description="The product as it is now.")
 class ProductPayload:
-    product: Product
+    product: Product = strawberry.field(description="The product.")
 
 
-@strawberry.type
+@strawberry.type(description="The restock as it is now.")
 class RestockPayload:
-    restock: Restock
+    restock: Restock = strawberry.field(description="The restock.")
 
 
-@strawberry.type
+@strawberry.type(description="The back order as it is now.")
 class BackOrderPayload:
-    back_order: BackOrder
+    back_order: BackOrder = strawberry.field(description="The back order.")
 
 
-@strawberry.type
+@strawberry.type(description="The order line as it is now.")
 class OrderLinePayload:
-    line: OrderLine
+    line: OrderLine = strawberry.field(description="The line.")
 
 
-@strawberry.type
+@strawberry.type(description="The order placed (or placed before, with the same key).")
 class PlaceOrderPayload:
-    order: Order
+    order: Order = strawberry.field(description="The order, with its lines and back orders.")
     replayed: bool = strawberry.field(
         description="True when this idempotency key had placed the order before.")
 
 
-@strawberry.type
+@strawberry.type(description="The message as it is now.")
 class NotificationPayload:
-    notification: Notification
+    notification: Notification = strawberry.field(description="The message.")
 
 
 @strawberry.type(description="Every token of the subject issued until `revokedBefore` is "
@@ -143,24 +163,34 @@ class RevokeTokensPayload:
         "closed (4403, \"token revoked\") on websockets."))
 
 
-def _union(name: str, *members: type) -> object:
-    return Annotated[Union[members], strawberry.union(name)]  # noqa: UP007
+def _union(name: str, what: str, *members: type) -> object:
+    return Annotated[Union[members], strawberry.union(  # noqa: UP007
+        name, description=f"The {what}, or why nothing was changed.")]
 
 
 COMMON = (InvalidInputError, NotFoundError, ForbiddenError)
-ProductResult = _union("ProductResult", ProductPayload, *COMMON, DuplicateSkuError,
+ProductResult = _union("ProductResult", "product", ProductPayload, *COMMON, DuplicateSkuError,
                        InsufficientStockError)
-RestockResult = _union("RestockResult", RestockPayload, *COMMON, InvalidTransitionError)
-PlaceOrderResult = _union("PlaceOrderResult", PlaceOrderPayload, *COMMON, OutOfStockError,
-                          IdempotencyConflictError, RateLimitedError)
-OrderLineResult = _union("OrderLineResult", OrderLinePayload, *COMMON, InvalidTransitionError)
-NotificationResult = _union("NotificationResult", NotificationPayload, *COMMON,
+RestockResult = _union("RestockResult", "restock", RestockPayload, *COMMON,
+                       InvalidTransitionError)
+PlaceOrderResult = _union("PlaceOrderResult", "order", PlaceOrderPayload, *COMMON,
+                          OutOfStockError, IdempotencyConflictError, RateLimitedError)
+OrderLineResult = _union("OrderLineResult", "order line", OrderLinePayload, *COMMON,
+                         InvalidTransitionError)
+NotificationResult = _union("NotificationResult", "message", NotificationPayload, *COMMON,
                             InvalidTransitionError)
 RevokeTokensResult = Annotated[
     Union[RevokeTokensPayload, InvalidInputError, ForbiddenError],  # noqa: UP007
     strawberry.union("RevokeTokensResult", description="The revocation, or why not.")]
-BackOrderResult = _union("BackOrderResult", BackOrderPayload, *COMMON, InvalidTransitionError,
-                         NotReleasedError)
+BackOrderResult = _union("BackOrderResult", "back order", BackOrderPayload, *COMMON,
+                         InvalidTransitionError, NotReleasedError)
+
+
+Sku = Annotated[str, strawberry.argument(description="The product's SKU.")]
+RestockId = Annotated[strawberry.ID, strawberry.argument(description="The restock's id.")]
+BackOrderId = Annotated[strawberry.ID, strawberry.argument(description="The back order's id.")]
+TrackingCode = Annotated[str, strawberry.argument(
+    description="The carrier's tracking code; empty when none.")]
 
 
 def _policy(value: BackorderPolicyInput | None) -> Policy:
@@ -183,10 +213,15 @@ async def _rate_limit_order(info: Info) -> None:
         raise
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Changes, each in one transaction. An expected failure comes back as a member of the "
+    "field's result union (`... on Error { code message }`), with nothing changed."))
 class Mutation(WebhookMutations):
     @strawberry.mutation(description="Staff: add a product with its back-order policy.")
-    async def create_product(self, info: Info, input: CreateProductInput) -> ProductResult:  # type: ignore[valid-type]
+    async def create_product(
+        self, info: Info,
+        input: Annotated[CreateProductInput, strawberry.argument(description="The product.")],
+    ) -> ProductResult:  # type: ignore[valid-type]
         row = await catalog.create_product(
             info.context.actor, input.sku, input.name, input.price, input.digital,
             input.on_hand, _policy(input.policy),
@@ -195,21 +230,30 @@ class Mutation(WebhookMutations):
 
     @strawberry.mutation(description="Staff: change a product's back-order policy.")
     async def update_backorder_policy(
-        self, info: Info, sku: str, input: BackorderPolicyInput
+        self, info: Info, sku: Sku,
+        input: Annotated[BackorderPolicyInput, strawberry.argument(
+            description="What to change; a null field is kept.")],
     ) -> ProductResult:  # type: ignore[valid-type]
         row = await catalog.update_backorder_policy(info.context.actor, sku, input.change())
         return ProductPayload(product=row)
 
     @strawberry.mutation(description="Staff: count stock in (+) or out (-).")
     async def adjust_stock(
-        self, info: Info, sku: str, delta: int, reason: str = ""
+        self, info: Info, sku: Sku,
+        delta: Annotated[int, strawberry.argument(description=(
+            "Units: more than 0 counts in (waiting back orders get them first), less than 0 "
+            "counts out (at most the free units); not 0."))],
+        reason: Annotated[str, strawberry.argument(
+            description="Why, for the record (e.g. a stock count).")] = "",
     ) -> ProductResult:  # type: ignore[valid-type]
         row = await catalog.adjust_stock(info.context.actor, sku, delta, reason)
         return ProductPayload(product=row)
 
     @strawberry.mutation(description="Staff: expect a delivery.")
     async def schedule_restock(
-        self, info: Info, input: ScheduleRestockInput
+        self, info: Info,
+        input: Annotated[ScheduleRestockInput, strawberry.argument(
+            description="The delivery.")],
     ) -> RestockResult:  # type: ignore[valid-type]
         row = await restocks.schedule_restock(
             info.context.actor, input.sku, input.quantity, input.expected_date, input.note
@@ -220,9 +264,12 @@ class Mutation(WebhookMutations):
     async def reschedule_restock(
         self,
         info: Info,
-        id: strawberry.ID,
-        expected_date: date | None = None,
-        quantity: int | None = None,
+        id: RestockId,
+        expected_date: Annotated[date | None, strawberry.argument(
+            description="The new expected date (ISO 8601 date); null keeps it.")] = None,
+        quantity: Annotated[int | None, strawberry.argument(description=(
+            "The new quantity ordered; null keeps it. Down to what was received, it closes "
+            "the restock as received."))] = None,
     ) -> RestockResult:  # type: ignore[valid-type]
         row = await restocks.reschedule_restock(
             info.context.actor, parse_id(id), expected_date, quantity
@@ -231,18 +278,24 @@ class Mutation(WebhookMutations):
 
     @strawberry.mutation(description="Staff: count a delivery in, in full or in part.")
     async def receive_restock(
-        self, info: Info, id: strawberry.ID, quantity: int | None = None
+        self, info: Info, id: RestockId,
+        quantity: Annotated[int | None, strawberry.argument(description=(
+            "Units that came; null for all that are outstanding. More than outstanding is "
+            "an over-delivery, counted in too."))] = None,
     ) -> RestockResult:  # type: ignore[valid-type]
         row = await restocks.receive_restock(info.context.actor, parse_id(id), quantity)
         return RestockPayload(restock=row)
 
     @strawberry.mutation(description="Staff: a delivery will not come.")
-    async def cancel_restock(self, info: Info, id: strawberry.ID) -> RestockResult:  # type: ignore[valid-type]
+    async def cancel_restock(self, info: Info, id: RestockId) -> RestockResult:  # type: ignore[valid-type]
         row = await restocks.cancel_restock(info.context.actor, parse_id(id))
         return RestockPayload(restock=row)
 
     @strawberry.mutation(description="Buy: what is in stock is allocated, the rest back-ordered.")
-    async def place_order(self, info: Info, input: PlaceOrderInput) -> PlaceOrderResult:  # type: ignore[valid-type]
+    async def place_order(
+        self, info: Info,
+        input: Annotated[PlaceOrderInput, strawberry.argument(description="The order.")],
+    ) -> PlaceOrderResult:  # type: ignore[valid-type]
         await _rate_limit_order(info)
         placed = await ordering.place_order(
             info.context.actor,
@@ -256,21 +309,25 @@ class Mutation(WebhookMutations):
 
     @strawberry.mutation(description="Cancel an open back order with a full refund.")
     async def cancel_back_order(
-        self, info: Info, id: strawberry.ID, reason: str = ""
+        self, info: Info, id: BackOrderId,
+        reason: Annotated[str, strawberry.argument(
+            description="Why, for the record.")] = "",
     ) -> BackOrderResult:  # type: ignore[valid-type]
         row = await backorders.cancel_back_order(info.context.actor, parse_id(id), reason)
         return BackOrderPayload(back_order=row)
 
     @strawberry.mutation(description="Staff: ship an allocated back order.")
     async def ship_back_order(
-        self, info: Info, id: strawberry.ID, tracking_code: str = ""
+        self, info: Info, id: BackOrderId, tracking_code: TrackingCode = "",
     ) -> BackOrderResult:  # type: ignore[valid-type]
         row = await backorders.ship_back_order(info.context.actor, parse_id(id), tracking_code)
         return BackOrderPayload(back_order=row)
 
     @strawberry.mutation(description="Where and about what a customer hears of changes.")
     async def set_notification_preferences(
-        self, info: Info, input: NotificationPreferencesInput
+        self, info: Info,
+        input: Annotated[NotificationPreferencesInput, strawberry.argument(
+            description="The preferences, in full.")],
     ) -> NotificationPreferencesResult:
         row = await preferences.set_preferences(
             info.context.actor, input.to_service(), customer_id=input.customer_id
@@ -279,7 +336,9 @@ class Mutation(WebhookMutations):
 
     @strawberry.mutation(description="Staff: ship the units an order line took from stock.")
     async def ship_order_line(
-        self, info: Info, id: strawberry.ID, tracking_code: str = ""
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The order line's id.")],
+        tracking_code: TrackingCode = "",
     ) -> OrderLineResult:  # type: ignore[valid-type]
         row = await backorders.ship_order_line(info.context.actor, parse_id(id), tracking_code)
         return OrderLinePayload(line=row)
@@ -287,7 +346,10 @@ class Mutation(WebhookMutations):
     @strawberry.mutation(description=(
         "Staff: send again a message that was set aside or failed (see notifications(status:"
         " [SET_ASIDE, FAILED])); it is due at once."))
-    async def retry_notification(self, info: Info, id: strawberry.ID) -> NotificationResult:  # type: ignore[valid-type]
+    async def retry_notification(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The message's id.")],
+    ) -> NotificationResult:  # type: ignore[valid-type]
         row = await deliveries.retry_notification(info.context.actor, parse_id(id))
         return NotificationPayload(notification=row)
 

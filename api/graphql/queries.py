@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from api.domain import validation
-from api.domain.identity import Role, require_actor, require_staff
+from api.domain.identity import require_actor, require_staff
 from api.graphql.context import Info
-from api.graphql.delivery import Notification, NotificationStatus
+from api.graphql.delivery import Notification
+from api.graphql.enums import BackOrderSort, NotificationStatus, Role
 from api.graphql.fields import executor_field
 from api.graphql.loaders import prefetch_for
 from api.graphql.preferences import NotificationPreferences
 from api.graphql.types import (
+    After,
     Availability,
     BackOrder,
     BackOrderConnection,
     BackOrderStatus,
     Connection,
+    First,
     Order,
     OrderConnection,
     Product,
@@ -27,9 +32,10 @@ from api.graphql.webhooks import WebhookQueries
 from api.services import preferences, reads
 from api.services.clock import utcnow
 
-RoleEnum = strawberry.enum(Role, name="Role")
 NotificationConnection = Connection[Notification]
-BackOrderSort = strawberry.enum(reads.BackOrderSort, name="BackOrderSort")
+
+
+Sku = Annotated[str, strawberry.argument(description="The product's SKU.")]
 
 
 def parse_id(value: strawberry.ID, field: str = "id") -> int:
@@ -38,26 +44,31 @@ def parse_id(value: strawberry.ID, field: str = "id") -> int:
 
 @strawberry.type(description="Who the bearer token names.")
 class Viewer:
-    id: str
-    role: RoleEnum  # type: ignore[valid-type]
+    id: strawberry.ID = strawberry.field(description=(
+        "The token's subject (`sub`): a customer's id (as `Customer.id`), or a staff "
+        "member's."))
+    role: Role = strawberry.field(description="What the token lets them do.")
 
-    @executor_field("takes page arguments, reads a page")
-    async def orders(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> OrderConnection:
+    @executor_field("takes page arguments, reads a page",
+                    description="Their own orders, newest first.")
+    async def orders(self, info: Info, first: First = None, after: After = None
+                     ) -> OrderConnection:
         size = reads.page_size(first, info.context.settings.max_page_size)
         return OrderConnection.of(await reads.list_orders(self.id, size, after))
 
-    @executor_field("reads the preferences")
+    @executor_field("reads the preferences", description=(
+        "Their notification preferences (none set yet: no channels, no messages)."))
     async def notification_preferences(self, info: Info) -> NotificationPreferences:
         row = await preferences.get_preferences(info.context.actor, self.id)
         return row
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Reads. Send a bearer token (`Authorization: Bearer ...`) to read as a customer or as "
+    "staff; without one, only the public catalogue."))
 class Query(WebhookQueries):
-    @strawberry.field(description="A product by SKU; public.")
-    async def product(self, sku: str) -> Product | None:
+    @strawberry.field(description="A product by SKU; public; null when there is none.")
+    async def product(self, sku: Sku) -> Product | None:
         row = await reads.get_product(sku)
         return row
 
@@ -65,16 +76,20 @@ class Query(WebhookQueries):
     async def products(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        availability: list[Availability] | None = None,  # type: ignore[valid-type]
+        first: First = None,
+        after: After = None,
+        availability: Annotated[list[Availability] | None, strawberry.argument(
+            description="Only products showing one of these; null for every product.")] = None,
     ) -> ProductConnection:
         size = reads.page_size(first, info.context.settings.max_page_size)
         page = await reads.list_products(size, after, availability, utcnow().date())
         return ProductConnection.of(page)
 
     @strawberry.field(description="Your own back order, or any for staff; null if not visible.")
-    async def back_order(self, info: Info, id: strawberry.ID) -> BackOrder | None:
+    async def back_order(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The back order's id.")],
+    ) -> BackOrder | None:
         row = await reads.get_back_order(info.context.actor, parse_id(id))
         return row
 
@@ -82,12 +97,17 @@ class Query(WebhookQueries):
     async def back_orders(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        sku: str | None = None,
-        status: list[BackOrderStatus] | None = None,  # type: ignore[valid-type]
-        customer_id: str | None = None,
-        order_by: BackOrderSort = reads.BackOrderSort.PLACED,  # type: ignore[valid-type]
+        first: First = None,
+        after: After = None,
+        sku: Annotated[str | None, strawberry.argument(
+            description="Only this product's back orders.")] = None,
+        status: Annotated[list[BackOrderStatus] | None, strawberry.argument(
+            description="Only back orders in one of these states; null for all.")] = None,
+        customer_id: Annotated[str | None, strawberry.argument(description=(
+            "Staff: only this customer's back orders (a customer sees only their own)."))
+        ] = None,
+        order_by: Annotated[BackOrderSort, strawberry.argument(
+            description="The order of the list.")] = reads.BackOrderSort.PLACED,
     ) -> BackOrderConnection:
         actor = require_actor(info.context.actor)
         size = reads.page_size(first, info.context.settings.max_page_size)
@@ -99,7 +119,10 @@ class Query(WebhookQueries):
         return BackOrderConnection.of(page)
 
     @strawberry.field(description="Your own order, or any for staff; null if not visible.")
-    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+    async def order(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The order's id.")],
+    ) -> Order | None:
         row = await reads.get_order(info.context.actor, parse_id(id))
         return row
 
@@ -112,9 +135,10 @@ class Query(WebhookQueries):
     async def notifications(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: list[NotificationStatus] | None = None,  # type: ignore[valid-type]
+        first: First = None,
+        after: After = None,
+        status: Annotated[list[NotificationStatus] | None, strawberry.argument(
+            description="Only messages in one of these states; null for all.")] = None,
     ) -> NotificationConnection:
         require_staff(info.context.actor)
         size = reads.page_size(first, info.context.settings.max_page_size)
@@ -123,7 +147,9 @@ class Query(WebhookQueries):
 
     @strawberry.field(description="A product's restocks, soonest first; public.")
     async def restocks(
-        self, info: Info, sku: str, include_closed: bool = False
+        self, info: Info, sku: Sku,
+        include_closed: Annotated[bool, strawberry.argument(description=(
+            "Staff only: also the received and cancelled ones."))] = False,
     ) -> list[Restock]:
         if include_closed:
             require_staff(info.context.actor)

@@ -163,13 +163,18 @@ def _fresh(info: Info) -> None:
     info.context.loaders = LazyLoaders()
 
 
-@strawberry.type
+Sku = Annotated[str, strawberry.argument(description="The product's SKU.")]
+
+
+@strawberry.type(description=(
+    "Live updates over a websocket: first the current state, then every committed change, "
+    "in order (a `version` never goes back)."))
 class Subscription:
     @strawberry.subscription(description="One back order: yours, or any for staff.")
     async def back_order_updated(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The back order's id.")],
         since_version: Annotated[int | None, strawberry.argument(
             description="Resume: first every version after this one (kept for a day), "
             "then live.")] = None,
@@ -186,7 +191,7 @@ class Subscription:
 
     @strawberry.subscription(description="Availability and stock of one product; public.")
     async def product_stock_changed(
-        self, info: Info, sku: str
+        self, info: Info, sku: Sku
     ) -> AsyncGenerator[Product, None]:
         async for row in product_rows(info.context, sku):
             _fresh(info)
@@ -195,7 +200,7 @@ class Subscription:
     @strawberry.subscription(
         description="Staff: a product's queue as it changes (waiting back orders first).")
     async def back_order_queue(
-        self, info: Info, sku: str
+        self, info: Info, sku: Sku
     ) -> AsyncGenerator[BackOrder, None]:
         async for row in queue_rows(info.context, sku):
             _fresh(info)

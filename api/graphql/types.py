@@ -18,17 +18,14 @@ from strawberry.scalars import JSON
 from api.domain import validation
 from api.domain.estimates import quote
 from api.domain.model import Availability as AvailabilityValue
-from api.domain.model import RestockStatus as RestockStatusValue
-from api.domain.model import Status as StatusValue
 from api.graphql.context import Info
+from api.graphql.enums import Availability, BackOrderStatus, CurrencyCode, RestockStatus
 from api.graphql.fields import column, executor_field, helper, known
 from api.services.clock import utcnow
 from api.services.reads import Page, encode_cursor, product_availability
 from api.store import models
 
-Availability = strawberry.enum(AvailabilityValue, description="What a storefront shows.")
-BackOrderStatus = strawberry.enum(StatusValue, name="BackOrderStatus")
-RestockStatus = strawberry.enum(RestockStatusValue, name="RestockStatus")
+__all__ = ["Availability", "BackOrderStatus", "RestockStatus"]
 
 if TYPE_CHECKING:
     from api.graphql.delivery import Notification
@@ -46,35 +43,46 @@ def _availability(product: models.Product) -> AvailabilityValue:
     return product_availability(product, utcnow().date())
 
 
-# Its row is the pair (amount, currency).
+# Its row is the pair (amount, currency code).
 @strawberry.type(description="An amount of money in a currency.")
 class Money:
-    amount: Decimal = column("r[0]")
-    currency: str = column("r[1]", description="ISO 4217 code, e.g. EUR.")
+    amount: Decimal = column("r[0]", description=(
+        "The amount in the currency's main unit (euros, not cents) as a decimal string, "
+        "e.g. `\"62.50\"`: exact, never a float; at most two decimal places."))
+    currency_code: CurrencyCode = column(
+        "r[1]", description="The currency, as its ISO 4217 code.")
 
 
 SHOP_CURRENCY = "ctx.settings.currency"
 
 
-@strawberry.type
+@strawberry.type(description="Where a page stands in the whole list.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="True when items follow this page: ask again with `after: endCursor`.")
+    has_previous_page: bool = strawberry.field(
+        description="True when this page was asked for `after` a cursor.")
+    start_cursor: str | None = strawberry.field(
+        description="The first item's cursor; null on an empty page.")
+    end_cursor: str | None = strawberry.field(description=(
+        "The last item's cursor, to pass as `after` for the next page; null on an empty "
+        "page."))
 
 
 # Its row is the pair (key, item): the cursor is encoded only when it is asked for.
-@strawberry.type
+@strawberry.type(description="One item of a page, with its place in the list.")
 class Edge(Generic[T]):
-    cursor: str = column("_cursor(r[0])")
-    node: T = column("r[1]")
+    cursor: str = column("_cursor(r[0])", description=(
+        "An opaque string that marks this item's place: pass it as `after` to read the "
+        "items that follow."))
+    node: T = column("r[1]", description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "A page of a list (a cursor connection): ask for `first` items `after` a cursor."))
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The page's items, in list order.")
+    page_info: PageInfo = strawberry.field(description="Whether more pages follow.")
     page: strawberry.Private[Page[Any]]
 
     @executor_field("counts with its own query", description="All items that match the "
@@ -98,52 +106,71 @@ class Connection(Generic[T]):
 
 
 # The row of Stock and BackorderPolicy is the product; of Customer, the customer's id.
-@strawberry.type(description="A product's stock figures.")
+@strawberry.type(description="A product's stock figures, in units.")
 class Stock:
-    on_hand: int
+    on_hand: int = strawberry.field(
+        description="Units in the warehouse, allocated or not (shipped units leave it).")
     allocated: int = strawberry.field(description="Promised to orders, not yet shipped.")
-    available: int = column("r.on_hand - r.allocated", description="On hand minus allocated.")
+    available: int = column("r.on_hand - r.allocated", description=(
+        "On hand minus allocated: free to sell (it may be taken by waiting back orders "
+        "first)."))
     backordered: int = column("r.waiting",
                               description="Units of open back orders still waiting.")
 
 
 @strawberry.type(description="How a product may be back-ordered.")
 class BackorderPolicy:
-    allow_backorders: bool
-    backorder_cap: int | None = strawberry.field(
-        description="At most this many back-ordered units may wait at once.")
-    lead_time_days: int = strawberry.field(
-        description="Used for ship dates when no scheduled restock covers an order.")
-    handling_days: int
-    release_date: date | None = strawberry.field(description="Pre-order until this day.")
-    delay_grace_days: int
-    low_stock_threshold: int
+    allow_backorders: bool = strawberry.field(
+        description="False: only free units can be ordered; nothing is back-ordered.")
+    backorder_cap: int | None = strawberry.field(description=(
+        "At most this many back-ordered units may wait at once; null for no cap."))
+    lead_time_days: int = strawberry.field(description=(
+        "Days: used for ship dates when no scheduled restock covers an order."))
+    handling_days: int = strawberry.field(
+        description="Days from allocation (or from an order in stock) to shipping.")
+    release_date: date | None = strawberry.field(description=(
+        "Pre-order until this day (ISO 8601 date); null when the product is released."))
+    delay_grace_days: int = strawberry.field(description=(
+        "Days an estimate may slip past the promised date before a back order counts as "
+        "`delayed`."))
+    low_stock_threshold: int = strawberry.field(description=(
+        "At or below this many free units, availability is LOW_STOCK."))
 
 
-@strawberry.type
+@strawberry.type(description="Staff only: a product's open queue in figures.")
 class QueueFigures:
-    open_back_orders: int
-    cash_collected_ahead_of_stock: Money
+    open_back_orders: int = strawberry.field(
+        description="Back orders not shipped or cancelled yet.")
+    cash_collected_ahead_of_stock: Money = strawberry.field(description=(
+        "What customers paid for units they wait for (charged at ordering, not shipped)."))
 
 
-@strawberry.type
+@strawberry.type(description="Something the shop sells; public.")
 class Product:
-    id: strawberry.ID
-    sku: str
-    name: str
-    digital: bool
-    discontinued: bool
-    version: int
-    price: Money = column(f"(r.price, {SHOP_CURRENCY})")
-    stock: Stock = column("r")
-    availability: Availability = column("_availability(r)")  # type: ignore[valid-type]
-    policy: BackorderPolicy = column("r")
+    id: strawberry.ID = strawberry.field(description="The product's id.")
+    sku: str = strawberry.field(description="The stock-keeping unit: the product's own key.")
+    name: str = strawberry.field(description="The name shown to customers.")
+    digital: bool = strawberry.field(description="True for a product that is not shipped.")
+    discontinued: bool = strawberry.field(
+        description="True when it can no longer be ordered; open back orders stay.")
+    version: int = strawberry.field(description=(
+        "Grows by one with every change of its stock, queue or policy (the `version` of "
+        "live events)."))
+    price: Money = column(f"(r.price, {SHOP_CURRENCY})",
+                          description="The unit price now, in the shop's currency.")
+    stock: Stock = column("r", description="Its stock figures.")
+    availability: Availability = column(
+        "_availability(r)", description="What a storefront shows for it today.")
+    policy: BackorderPolicy = column("r", description="How it may be back-ordered.")
 
     @executor_field("takes an argument and loads restocks and the queue's tail",
                     description="When an order placed now for this quantity would ship in "
-                    "full; null when it cannot be ordered.")
-    async def estimated_ship_date(root: models.Product, info: Info,
-                                  quantity: int = 1) -> date | None:
+                    "full (ISO 8601 date); null when it cannot be ordered.")
+    async def estimated_ship_date(
+        root: models.Product, info: Info,
+        quantity: Annotated[int, strawberry.argument(
+            description="Units to order; at least 1.")] = 1,
+    ) -> date | None:
         validation.positive(quantity, "quantity")
         loaders = info.context.loaders
         restocks = await loaders.open_restocks.load(root.id)
@@ -151,7 +178,7 @@ class Product:
         return quote(root.stock, root.policy, root.discontinued, quantity,
                      [x.supply for x in restocks], tail, utcnow().date())
 
-    @executor_field("loads a list")
+    @executor_field("loads a list", description="Its open restocks, soonest first.")
     async def restocks(root: models.Product, info: Info) -> list[Restock]:
         return await info.context.loaders.open_restocks.load(root.id)  # type: ignore[return-value]
 
@@ -169,61 +196,85 @@ class Product:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A delivery the shop expects from its supplier; public.")
 class Restock:
-    id: strawberry.ID
-    quantity: int
-    received: int
+    id: strawberry.ID = strawberry.field(description="The restock's id.")
+    quantity: int = strawberry.field(description="Units ordered from the supplier.")
+    received: int = strawberry.field(description="Units counted in so far.")
     outstanding: int = strawberry.field(
         description="Units still expected; 0 once received or cancelled.")
     over_delivered: int = strawberry.field(
         description="Units received beyond the quantity ordered (an over-delivery is "
         "counted in like any other).")
-    expected_date: date
-    status: RestockStatus  # type: ignore[valid-type]
-    note: str
-    product: Product = known("products", "r.product_id")
+    expected_date: date = strawberry.field(
+        description="When it is expected (ISO 8601 date); ship dates are worked out from it.")
+    status: RestockStatus = strawberry.field(
+        description="Where it stands.")
+    note: str = strawberry.field(description="Staff's note; empty when none.")
+    product: Product = known("products", "r.product_id",
+                             description="The product it brings.")
 
 
-@strawberry.type
+@strawberry.type(description="One line of a back order's history.")
 class BackOrderEvent:
-    kind: str
-    status: BackOrderStatus  # type: ignore[valid-type]
-    version: int
-    at: datetime
-    detail: JSON
+    kind: str = strawberry.field(description=(
+        "What happened: PLACED, PARTIALLY_ALLOCATED, ALLOCATED, QUEUE_MOVED, DATE_CHANGED, "
+        "ESTIMATE_BASIS_CHANGED, DELAYED, BACK_ON_TIME, SHIPPED, CANCELLED or REFUNDED."))
+    status: BackOrderStatus = strawberry.field(
+        description="The back order's status after it.")
+    version: int = strawberry.field(description="The back order's version after it.")
+    at: datetime = strawberry.field(description="When (ISO 8601, UTC).")
+    detail: JSON = strawberry.field(description=(
+        "The figures of the change, by kind (e.g. `units` and `allocated` for ALLOCATED, "
+        "`previous` and `estimated_ship_date` for DATE_CHANGED); an object."))
 
 
 @strawberry.type(description="Who placed an order.")
 class Customer:
-    id: str = column("r")
+    id: strawberry.ID = column("r", description=(
+        "The customer's id: the subject (`sub`) of their bearer token."))
 
 
-@strawberry.type(description="A customer's place in one product's queue for some units.")
+@strawberry.type(description=(
+    "A customer's place in one product's queue for some units; seen by its customer and "
+    "by staff."))
 class BackOrder:
-    id: strawberry.ID
-    status: BackOrderStatus  # type: ignore[valid-type]
-    quantity: int
-    allocated_quantity: int = column("r.allocated")
-    remaining_quantity: int = column("r.quantity - r.allocated")
+    id: strawberry.ID = strawberry.field(description="The back order's id.")
+    status: BackOrderStatus = strawberry.field(
+        description="Where it stands.")
+    quantity: int = strawberry.field(description="Units back-ordered.")
+    allocated_quantity: int = column("r.allocated",
+                                     description="Units set aside for it so far.")
+    remaining_quantity: int = column("r.quantity - r.allocated",
+                                     description="Units it still waits for.")
     queue_position: int | None = strawberry.field(
         description="1 for the head of the queue; null once fully allocated or closed.")
-    units_ahead: int
-    estimated_ship_date: date
+    units_ahead: int = strawberry.field(
+        description="Units that back orders ahead of it in the queue still wait for.")
+    estimated_ship_date: date = strawberry.field(
+        description="When it should ship in full (ISO 8601 date), as estimated now.")
     estimate_is_scheduled: bool = column(
         "r.estimate_scheduled",
         description="False when no scheduled restock covers it (lead-time estimate).")
-    promised_date: date = strawberry.field(description="The date first promised.")
-    delayed: bool
-    priority: int
-    placed_at: datetime
-    tracking_code: str | None
+    promised_date: date = strawberry.field(
+        description="The ship date first promised, when it was placed (ISO 8601 date).")
+    delayed: bool = strawberry.field(description=(
+        "True while the estimate is later than the promised date plus the product's "
+        "`delayGraceDays`: the customer may cancel with a full refund."))
+    priority: int = strawberry.field(
+        description="Higher goes first in the queue (set by staff); 0 by default.")
+    placed_at: datetime = strawberry.field(description="When it was placed (ISO 8601, UTC).")
+    tracking_code: str | None = strawberry.field(
+        description="The carrier's tracking code once shipped; null before, or when none.")
     version: int = strawberry.field(description="Grows by one with every change.")
-    unit_price: Money = column(f"(r.unit_price, {SHOP_CURRENCY})")
-    refunded_amount: Money = column(f"(r.refunded_amount, {SHOP_CURRENCY})")
-    customer: Customer = column("r.customer_id")
-    product: Product = known("products", "r.product_id")
-    order: Order = known("orders", "r.order_id")
+    unit_price: Money = column(f"(r.unit_price, {SHOP_CURRENCY})",
+                               description="The price of one unit when it was ordered.")
+    refunded_amount: Money = column(f"(r.refunded_amount, {SHOP_CURRENCY})",
+                                    description="What was refunded (zero unless cancelled).")
+    customer: Customer = column("r.customer_id", description="Who it is for.")
+    product: Product = known("products", "r.product_id",
+                             description="The product it waits for.")
+    order: Order = known("orders", "r.order_id", description="The order it came from.")
 
     @executor_field("loads a list", description="Messages about this back order: the "
                     "delivery log.")
@@ -238,38 +289,53 @@ class BackOrder:
         return await info.context.loaders.history.load(root.id)  # type: ignore[return-value]
 
 
-@strawberry.type
+@strawberry.type(description="One product of an order; seen by its customer and by staff.")
 class OrderLine:
-    id: strawberry.ID
-    quantity: int
+    id: strawberry.ID = strawberry.field(description="The line's id.")
+    quantity: int = strawberry.field(description="Units ordered.")
     allocated_quantity: int = column("r.allocated_now",
-                                     description="Taken from stock when placed.")
-    backordered_quantity: int = column("r.backordered")
-    shipped_at: datetime | None = strawberry.field(
-        description="When the units taken from stock shipped (back orders ship apart).")
-    tracking_code: str | None
-    unit_price: Money = column(f"(r.unit_price, {SHOP_CURRENCY})")
-    amount_charged: Money = column(f"(r.amount_charged, {SHOP_CURRENCY})")
-    product: Product = known("products", "r.product_id")
+                                     description="Units taken from stock when placed.")
+    backordered_quantity: int = column(
+        "r.backordered", description="Units back-ordered (see the order's `backOrders`).")
+    shipped_at: datetime | None = strawberry.field(description=(
+        "When the units taken from stock shipped (ISO 8601, UTC; back orders ship apart); "
+        "null until then."))
+    tracking_code: str | None = strawberry.field(description=(
+        "The carrier's tracking code of the units taken from stock; null until shipped, "
+        "or when none."))
+    unit_price: Money = column(f"(r.unit_price, {SHOP_CURRENCY})",
+                               description="The price of one unit when it was ordered.")
+    amount_charged: Money = column(f"(r.amount_charged, {SHOP_CURRENCY})",
+                                   description="What the line cost: quantity times unit price.")
+    product: Product = known("products", "r.product_id", description="The product ordered.")
 
 
-@strawberry.type
+@strawberry.type(description="A purchase; seen by its customer and by staff.")
 class Order:
-    id: strawberry.ID
-    idempotency_key: str
-    placed_at: datetime
-    customer: Customer = column("r.customer_id")
-    amount_charged: Money = column("(r.amount_charged, r.currency)")
-    amount_refunded: Money = column("(r.amount_refunded, r.currency)")
+    id: strawberry.ID = strawberry.field(description="The order's id.")
+    idempotency_key: str = strawberry.field(
+        description="The key it was placed with (unique per customer).")
+    placed_at: datetime = strawberry.field(description="When it was placed (ISO 8601, UTC).")
+    customer: Customer = column("r.customer_id", description="Who placed it.")
+    amount_charged: Money = column("(r.amount_charged, r.currency)",
+                                   description="What was charged for every line, in full.")
+    amount_refunded: Money = column("(r.amount_refunded, r.currency)",
+                                    description="What was refunded (cancelled back orders).")
 
-    @executor_field("loads a list")
+    @executor_field("loads a list", description="Its lines, one per product.")
     async def lines(root: models.Order, info: Info) -> list[OrderLine]:
         return await info.context.loaders.lines.load(root.id)  # type: ignore[return-value]
 
-    @executor_field("loads a list")
+    @executor_field("loads a list", description="The back orders its lines made.")
     async def back_orders(root: models.Order, info: Info) -> list[BackOrder]:
         return await info.context.loaders.back_orders.load(root.id)  # type: ignore[return-value]
 
+
+First = Annotated[int | None, strawberry.argument(description=(
+    "Page size: 0 up to the server's page limit (BACKORDERS_MAX_PAGE_SIZE, 100 unless "
+    "set); 20 (or the limit, if lower) when null."))]
+After = Annotated[str | None, strawberry.argument(description=(
+    "Read the items after this cursor (a page's `endCursor`); null for the first page."))]
 
 ProductConnection = Connection[Product]
 BackOrderConnection = Connection[BackOrder]

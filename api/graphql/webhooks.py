@@ -3,9 +3,7 @@ the staff's queries and mutations over them (mixed into ``Query`` and ``Mutation
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
-from enum import Enum
 from typing import Annotated, Any, Union
 
 import orjson
@@ -13,10 +11,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.domain import validation
-from api.domain.webhooks import DeliveryStatus as DeliveryStatusValue
 from api.domain.webhooks import WebhookEvent as WebhookEventValue
 from api.domain.webhooks import webhook_id
 from api.graphql.context import Info
+from api.graphql.enums import WebhookDeliveryStatus, WebhookEvent
 from api.graphql.errors import (
     ForbiddenError,
     InvalidInputError,
@@ -24,42 +22,9 @@ from api.graphql.errors import (
     NotFoundError,
 )
 from api.graphql.fields import column, executor_field, helper
-from api.graphql.types import Connection
+from api.graphql.types import After, Connection, First
 from api.services import reads, webhooks
 from api.store import models
-
-
-def _described(enum: type[Enum], name: str, description: str,
-               values: dict[Any, str]) -> Any:
-    """A GraphQL enum of a domain enum, each value with its description (the domain
-    imports no Strawberry, so the descriptions are given here, and each must be)."""
-    graphql_enum = strawberry.enum(enum, name=name, description=description)
-    definition = graphql_enum.__strawberry_definition__  # type: ignore[attr-defined]
-    assert set(values) == set(enum), f"{name}: describe every value"
-    definition.values = [dataclasses.replace(v, description=values[enum(v.value)])
-                         for v in definition.values]
-    return graphql_enum
-
-
-WebhookEvent = _described(WebhookEventValue, "WebhookEvent", (
-    "A kind of change an endpoint can ask for: the changes a subscription would see."), {
-    WebhookEventValue.BACK_ORDER_UPDATED: (
-        "Any committed change of a back order (placed, allocated, moved in the queue, date "
-        "changed, shipped, cancelled); `type` on the wire: `back_order.updated`, `data` the "
-        "back order with its `version`."),
-    WebhookEventValue.PRODUCT_UPDATED: (
-        "Any committed change of a product's stock, queue figures or policy; `type` on the "
-        "wire: `product.updated`, `data` the product with its `version`."),
-})
-WebhookDeliveryStatus = _described(DeliveryStatusValue, "WebhookDeliveryStatus", (
-    "Where a delivery stands."), {
-    DeliveryStatusValue.PENDING: "Waiting to be sent, or to be tried again at `dueAt`.",
-    DeliveryStatusValue.SENDING: "Being sent now.",
-    DeliveryStatusValue.DELIVERED: "The receiver answered 2xx.",
-    DeliveryStatusValue.DEAD: (
-        "Every attempt failed; it is sent again only if staff call `retryWebhookDelivery`. "
-        "It no longer holds back the endpoint's later deliveries."),
-})
 
 
 @helper
@@ -78,7 +43,7 @@ def _webhook_id(delivery_id: int) -> str:
 class WebhookEndpoint:
     id: strawberry.ID = strawberry.field(description="The endpoint's id.")
     url: str = strawberry.field(description="Where deliveries are POSTed.")
-    events: list[WebhookEvent] = column(  # type: ignore[valid-type]
+    events: list[WebhookEvent] = column(
         "_webhook_events(r.events)", description="The events it receives.")
     description: str = strawberry.field(description="Staff's note on what it is.")
     enabled: bool = strawberry.field(description=(
@@ -119,7 +84,7 @@ class WebhookDelivery:
     subject: str = column("r.key", description=(
         "What changed: the back order's id or the product's SKU. Deliveries of one subject "
         "to one endpoint go out in the order of the changes."))
-    status: WebhookDeliveryStatus = strawberry.field(  # type: ignore[valid-type]
+    status: WebhookDeliveryStatus = strawberry.field(
         description="Where it stands.")
     attempts: int = strawberry.field(description="Tries so far.")
     due_at: datetime = strawberry.field(description="When it is (or was) next due.")
@@ -150,7 +115,7 @@ class CreateWebhookEndpointInput:
     url: str = strawberry.field(description=(
         "An absolute https:// (or http://) URL without credentials; private and loopback "
         "addresses only where BACKORDERS_WEBHOOK_ALLOW_PRIVATE allows them."))
-    events: list[WebhookEvent] = strawberry.field(  # type: ignore[valid-type]
+    events: list[WebhookEvent] = strawberry.field(
         description="The events it wants; at least one.")
     secret: str = strawberry.field(description=(
         "The signing secret in the Standard Webhooks form: `whsec_` and the base64 of 24 to "
@@ -161,7 +126,7 @@ class CreateWebhookEndpointInput:
 @strawberry.input(description="What to change on an endpoint; a null field is kept.")
 class UpdateWebhookEndpointInput:
     url: str | None = strawberry.field(default=None, description="A new URL (as on create).")
-    events: list[WebhookEvent] | None = strawberry.field(  # type: ignore[valid-type]
+    events: list[WebhookEvent] | None = strawberry.field(
         default=None, description="The events it wants from now on; at least one.")
     description: str | None = strawberry.field(default=None, description="A new note.")
     enabled: bool | None = strawberry.field(
@@ -208,10 +173,8 @@ class WebhookQueries:
     @strawberry.field(description="Staff: the webhook endpoints, oldest first.")
     async def webhook_endpoints(
         self, info: Info,
-        first: Annotated[int | None, strawberry.argument(
-            description="Page size (at most the server's page limit).")] = None,
-        after: Annotated[str | None, strawberry.argument(
-            description="The `endCursor` of the page before.")] = None,
+        first: First = None,
+        after: After = None,
     ) -> WebhookEndpointConnection:
         size = reads.page_size(first, info.context.settings.max_page_size)
         page = await webhooks.list_endpoints(info.context.actor, size, after)
@@ -220,13 +183,11 @@ class WebhookQueries:
     @strawberry.field(description="Staff: the webhook delivery log, newest first.")
     async def webhook_deliveries(
         self, info: Info,
-        first: Annotated[int | None, strawberry.argument(
-            description="Page size (at most the server's page limit).")] = None,
-        after: Annotated[str | None, strawberry.argument(
-            description="The `endCursor` of the page before.")] = None,
+        first: First = None,
+        after: After = None,
         endpoint_id: Annotated[strawberry.ID | None, strawberry.argument(
             description="Only this endpoint's deliveries.")] = None,
-        status: Annotated[list[WebhookDeliveryStatus] | None, strawberry.argument(  # type: ignore[valid-type]
+        status: Annotated[list[WebhookDeliveryStatus] | None, strawberry.argument(
             description="Only deliveries in these states, e.g. [DEAD].")] = None,
     ) -> WebhookDeliveryConnection:
         size = reads.page_size(first, info.context.settings.max_page_size)

@@ -32,7 +32,7 @@ EVENT_FOR = {
     "DELAYED": "DELAY_OFFER",
 }
 MOOTS_DATE = {later for later, earlier in MOOTS.items() if "DATE_CHANGED" in earlier}
-STAFF = "STAFF"
+STAFF = Channel.STAFF.value
 
 
 def customer_events(history: list[tuple[BackOrder, str, dict[str, Any]]]) -> list[

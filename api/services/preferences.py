@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from api.domain import validation
 from api.domain.errors import InvalidInput
 from api.domain.identity import Actor, require_owner_or_staff
-from api.domain.model import Channel, NotificationEvent
+from api.domain.model import CUSTOMER_CHANNELS, STAFF_EVENTS, Channel, NotificationEvent
 from api.services import inputs
 from api.store.models import NotificationPreferences
 
@@ -70,6 +70,12 @@ def _checked(wanted: PreferencesInput) -> dict[str, Any]:
         "events": sorted({e.value for e in wanted.events}),
         "opted_out": wanted.opted_out,
     }
+    for channel in wanted.channels:
+        if channel not in CUSTOMER_CHANNELS:
+            raise InvalidInput("channels", f"{channel.value} is the staff's channel")
+    for event in wanted.events:
+        if event in STAFF_EVENTS:
+            raise InvalidInput("events", f"{event.value} is a staff alert")
     for channel in wanted.channels:
         field = ADDRESS_FOR[channel]
         key = "push_target" if field == "pushTarget" else field

@@ -12,11 +12,11 @@ from api.domain.identity import Role
 from tests.e2e.server import ServerProcess, graphql
 
 PRODUCT = ('query($s: String!) { product(sku: $s) { __typename id sku name availability '
-           'price { amount currency } stock { onHand allocated available backordered } '
+           'price { amount currencyCode } stock { onHand allocated available backordered } '
            'policy { backorderCap releaseDate } } }')
 PAGE = ('{ backOrders(first: 100) { edges { cursor node { id status queuePosition placedAt '
         'estimatedShipDate unitPrice { amount } customer { id } product { sku name } '
-        'order { id amountCharged { amount currency } } } } pageInfo { hasNextPage '
+        'order { id amountCharged { amount currencyCode } } } } pageInfo { hasNextPage '
         'endCursor } } }')
 ADD = ('mutation($i: CreateProductInput!) { createProduct(input: $i) { __typename } }')
 ORDER = ('mutation($k: String!) { placeOrder(input: {lines: [{sku: "KB", quantity: 1}], '

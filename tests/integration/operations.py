@@ -18,7 +18,7 @@ mutation($input: PlaceOrderInput!) {
       replayed
       order {
         id
-        amountCharged { amount currency }
+        amountCharged { amount currencyCode }
         lines { quantity allocatedQuantity backorderedQuantity }
         backOrders { id status quantity queuePosition unitsAhead estimatedShipDate
                      estimateIsScheduled promisedDate version }

@@ -27,7 +27,7 @@ HOUR = timedelta(hours=1)
 SETTINGS = dict(environment="development", rate_limit_anonymous="100000/minute")
 QUERIES = [
     '{ product(sku: "KB") { sku name stock { onHand available } } }',
-    'query($s: String!) { product(sku: $s) { sku price { amount currency } } }',
+    'query($s: String!) { product(sku: $s) { sku price { amount currencyCode } } }',
     'query($s: String! = "KB") { product(sku: $s) { sku } }',
     'query A { viewer { id } } query B { product(sku: "KB") { sku } }',
     '{ backOrders(first: 2) { edges { node { id status product { sku } } } } }',

@@ -8,9 +8,12 @@ from datetime import timedelta
 import pytest
 
 from api.domain.model import NotificationStatus
+from api.graphql.context import Context
 from api.notifications.dispatcher import Dispatcher, DispatchSettings
 from api.services.clock import utcnow
+from api.settings import Settings
 from api.store.models import Notification, NotificationAttempt
+from tests.inprocess import executor_schema, schema
 from tests.integration import steps
 from tests.integration.conftest import ALICE, BOB, STAFF, Run
 from tests.integration.operations import (
@@ -199,6 +202,33 @@ async def test_staff_hear_when_the_cap_is_reached(
     await _drain(dispatcher(db, smtp, http))
     [mail] = smtp.to("logistics@example.com")
     assert mail["Subject"] == "Back-order cap reached: KB is out of stock"
+
+
+STAFF_LOG = """{ notifications { edges { node { event channel backOrderId address } } } }"""
+
+
+async def test_a_staff_alert_in_the_log_has_its_event_and_channel(gql: Run) -> None:
+    await steps.product(gql, "KB", backorderCap=2)
+    await steps.back_order(gql, ALICE, "KB", 2)
+    expected = {"data": {"notifications": {"edges": [{"node": {
+        "event": "CAP_REACHED", "channel": "STAFF", "backOrderId": None, "address": "*taff"}}]}},
+        "errors": None}
+    context = Context(STAFF, Settings())
+    for ours in (schema, executor_schema):  # the plans and the executor say the same
+        result = await ours.execute(STAFF_LOG, context_value=context)
+        assert {"data": result.data, "errors": result.errors} == expected
+
+
+async def test_customers_cannot_choose_the_staff_channel_or_alerts(gql: Run) -> None:
+    for input, field in (({"email": "a@example.com", "channels": ["STAFF"]}, "channels"),
+                         ({"email": "a@example.com", "channels": ["EMAIL"],
+                           "events": ["PLACED", "CAP_REACHED"]}, "events")):
+        data = await gql(SET_PREFERENCES, ALICE, input=input)
+        assert data["setNotificationPreferences"] == {"__typename": "InvalidInputError",
+                                                      "field": field}
+    preferences = await gql("{ viewer { notificationPreferences { channels events } } }",
+                            ALICE)
+    assert preferences["viewer"]["notificationPreferences"] == {"channels": [], "events": []}
 
 
 async def test_staff_hear_of_an_overdue_restock_once(

@@ -19,7 +19,7 @@ async def test_in_stock_units_are_allocated_and_the_shortfall_joins_the_queue(gq
     placed = await steps.order(gql, ALICE, "MUG", 5)
     line = placed["order"]["lines"][0]
     assert (line["allocatedQuantity"], line["backorderedQuantity"]) == (2, 3)
-    assert placed["order"]["amountCharged"] == {"amount": "62.50", "currency": "USD"}
+    assert placed["order"]["amountCharged"] == {"amount": "62.50", "currencyCode": "USD"}
     [bo] = placed["order"]["backOrders"]
     assert (bo["status"], bo["quantity"], bo["queuePosition"], bo["unitsAhead"]) == (
         "WAITING", 3, 1, 0)

@@ -1,0 +1,152 @@
+"""Every enum of the API, each value with its description.
+
+The enums are the domain's (``api/domain``), which imports no Strawberry, so the GraphQL
+names and descriptions are given here, once; ``described`` refuses an enum with a value
+left undescribed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from api.domain import model
+from api.domain.currencies import NAMES as CURRENCY_NAMES
+from api.domain.currencies import CurrencyCode as CurrencyCodeValue
+from api.domain.identity import Role as RoleValue
+from api.domain.webhooks import DeliveryStatus as DeliveryStatusValue
+from api.domain.webhooks import WebhookEvent as WebhookEventValue
+from api.services.reads import BackOrderSort as BackOrderSortValue
+
+
+def described(enum: type[Enum], name: str, description: str, values: dict[Any, str]) -> Any:
+    """A GraphQL enum of a domain enum, each value with its description."""
+    graphql_enum = strawberry.enum(enum, name=name, description=description)
+    definition = graphql_enum.__strawberry_definition__  # type: ignore[attr-defined]
+    assert set(values) == set(enum), f"{name}: describe every value"
+    definition.values = [dataclasses.replace(v, description=values[enum(v.value)])
+                         for v in definition.values]
+    return graphql_enum
+
+
+A = model.Availability
+Availability = described(A, "Availability", (
+    "What a storefront shows for a product, worked out from its stock, queue and policy "
+    "today."), {
+    A.IN_STOCK: "Units are free and nobody waits: an order ships from stock.",
+    A.LOW_STOCK: (
+        "Units are free and nobody waits, but no more than the product's "
+        "`lowStockThreshold`."),
+    A.BACKORDERABLE: (
+        "No unit is free (or others already wait): an order is back-ordered and ships when "
+        "a restock comes."),
+    A.PREORDER: "Orderable before the product's `releaseDate`; nothing ships before it.",
+    A.OUT_OF_STOCK: (
+        "Nothing can be ordered: no free unit and no back orders allowed (or the cap is "
+        "reached), or the product is discontinued."),
+})
+
+S = model.Status
+BackOrderStatus = described(S, "BackOrderStatus", (
+    "Where a back order stands. It moves WAITING -> PARTIALLY_ALLOCATED -> ALLOCATED -> "
+    "SHIPPED, and may be CANCELLED until it ships."), {
+    S.WAITING: "In the queue; no unit is set aside for it yet.",
+    S.PARTIALLY_ALLOCATED: "In the queue, at its head, with some of its units set aside.",
+    S.ALLOCATED: "Every unit is set aside; it waits for staff to ship it.",
+    S.SHIPPED: "Shipped (closed).",
+    S.CANCELLED: "Cancelled and refunded in full (closed).",
+})
+
+R = model.RestockStatus
+RestockStatus = described(R, "RestockStatus", "Where an expected delivery stands.", {
+    R.SCHEDULED: "Expected on its `expectedDate`; nothing received yet.",
+    R.PARTIALLY_RECEIVED: "Part of it was counted in; the rest is still expected.",
+    R.RECEIVED: "Counted in in full (closed).",
+    R.CANCELLED: "It will not come (closed); what was received stays counted in.",
+})
+
+C = model.Channel
+Channel = described(C, "Channel", "How a message reaches its reader.", {
+    C.EMAIL: "An email to the customer's `email`.",
+    C.SMS: "A text message to the customer's `phone`.",
+    C.PUSH: "A push notification to the customer's `pushTarget`.",
+    C.STAFF: (
+        "The logistics staff's own channel (the server's staff address); a customer cannot "
+        "choose it."),
+})
+
+E = model.NotificationEvent
+NotificationEvent = described(E, "NotificationEvent", (
+    "What a message is about. A customer chooses among the customer events; the staff "
+    "alerts go to the STAFF channel."), {
+    E.PLACED: "A back order was placed.",
+    E.DATE_CHANGED: (
+        "A waiting back order's estimated ship date moved (a burst of moves becomes one "
+        "message with the final date)."),
+    E.ALLOCATED: "Units were set aside for a back order, in part or in full.",
+    E.SHIPPED: "A back order shipped.",
+    E.CANCELLED: "A back order was cancelled and refunded.",
+    E.DELAY_OFFER: (
+        "A back order's estimate moved beyond its promised date (plus the product's "
+        "`delayGraceDays`): it may be cancelled with a full refund."),
+    E.ACCESS_GRANTED: "Access to a digital product was granted (no message is sent for it "
+                      "yet).",
+    E.CAP_REACHED: "Staff alert: a product's back-order cap was reached.",
+    E.RESTOCK_OVERDUE: "Staff alert: a scheduled restock is past its expected date.",
+})
+
+N = model.NotificationStatus
+NotificationStatus = described(N, "NotificationStatus", "Where a message stands.", {
+    N.PENDING: "Waiting to be sent, or to be tried again after a failure.",
+    N.SENDING: "Being sent now.",
+    N.SENT: "The channel's service accepted it.",
+    N.FAILED: "Every attempt failed; staff may `retryNotification` it.",
+    N.SUPPRESSED: (
+        "Not sent, on purpose: a later change made it moot, or the server has no service "
+        "for its channel; `lastError` says which."),
+    N.SET_ASIDE: (
+        "It can never be sent as it is (see `setAside`); kept for staff to retry, never "
+        "holding back later messages."),
+})
+
+Role = described(RoleValue, "Role", "What a bearer token lets its holder do.", {
+    RoleValue.CUSTOMER: "A customer: sees and changes only their own orders and back orders.",
+    RoleValue.STAFF: "The shop's staff: sees everything and runs the catalogue and stock.",
+})
+
+B = BackOrderSortValue
+BackOrderSort = described(B, "BackOrderSort", "The order of a page of back orders.", {
+    B.PLACED: "Oldest first (by id): every back order.",
+    B.QUEUE: (
+        "By product, then by place in its queue (head first): only back orders still in "
+        "a queue."),
+})
+
+W = WebhookEventValue
+WebhookEvent = described(W, "WebhookEvent", (
+    "A kind of change an endpoint can ask for: the changes a subscription would see."), {
+    W.BACK_ORDER_UPDATED: (
+        "Any committed change of a back order (placed, allocated, moved in the queue, date "
+        "changed, shipped, cancelled); `type` on the wire: `back_order.updated`, `data` the "
+        "back order with its `version`."),
+    W.PRODUCT_UPDATED: (
+        "Any committed change of a product's stock, queue figures or policy; `type` on the "
+        "wire: `product.updated`, `data` the product with its `version`."),
+})
+
+D = DeliveryStatusValue
+WebhookDeliveryStatus = described(D, "WebhookDeliveryStatus", "Where a delivery stands.", {
+    D.PENDING: "Waiting to be sent, or to be tried again at `dueAt`.",
+    D.SENDING: "Being sent now.",
+    D.DELIVERED: "The receiver answered 2xx.",
+    D.DEAD: (
+        "Every attempt failed; it is sent again only if staff call `retryWebhookDelivery`. "
+        "It no longer holds back the endpoint's later deliveries."),
+})
+
+CurrencyCode = described(CurrencyCodeValue, "CurrencyCode", (
+    "An active ISO 4217 currency code (the alphabetic one, e.g. EUR)."), {
+    code: f"{name}." for code, name in CURRENCY_NAMES.items()})
