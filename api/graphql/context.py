@@ -37,6 +37,9 @@ class Context:
     """When the websocket's token was issued (its ``iat``), to tell a revocation covers it."""
     revocations: Revocations | None = None
     """This instance's token revocations: a socket whose token they come to cover closes."""
+    planned_reads: dict[str, frozenset[str] | None] | None = None
+    """While a root plan's resolver runs: per object type, the attributes the plan will read
+    of its objects (``Plan.reads``); None everywhere else."""
 
 
 Info = StrawberryInfo[Context, None]

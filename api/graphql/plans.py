@@ -27,6 +27,7 @@ answers.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -47,6 +48,7 @@ from graphql import (
     OperationType,
     VariableNode,
     get_argument_values,
+    get_named_type,
     get_operation_ast,
     get_variable_values,
     is_abstract_type,
@@ -95,6 +97,9 @@ def plan_meters(type_name: str) -> tuple[Any, Any, Any]:
     return tuple(PLAN_COMPLETIONS.labels(type_name, outcome)  # type: ignore[return-value]
                  for outcome in ("planned", "executor", "failed"))
 
+_R_ATTRIBUTE = re.compile(r"(?<![\w.])r\.(\w+)")
+_R_ANY = re.compile(r"(?<![\w.])r\b")
+
 IDENTITY_SCALARS = frozenset({"Int", "Float", "String", "Boolean"})
 """Scalars whose values our rows hold as the JSON value itself (the differential test
 checks that against the executor's ``serialize``)."""
@@ -128,6 +133,9 @@ class Plan:
     project: Callable[[Any, Any], dict[str, Any]]
     personal: bool
     """Reads the request (the actor, its loaders): a subscription event is not shared."""
+    reads: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    """Per object type below this one, the attributes of its objects the plan reads (None:
+    more than attributes, the whole object); a root resolver may read only those."""
     last: tuple[Any, dict[str, Any]] | None = None
     meters: tuple[Any, Any, Any] = field(default=(None, None, None))
 
@@ -142,6 +150,16 @@ class _Writer:
                                       "Unplanned": Unplanned}
         self.count = 0
         self.personal = False
+        self.reads: dict[str, set[str] | None] = {}
+
+    def note(self, type_name: str, expr: str) -> None:
+        """The attributes of ``r`` that ``expr`` reads, for ``Plan.reads``."""
+        names = _R_ATTRIBUTE.findall(expr)
+        known = self.reads.setdefault(type_name, set())
+        if len(_R_ANY.findall(expr)) != len(names):
+            self.reads[type_name] = None  # ``r`` itself goes somewhere
+        elif known is not None:
+            known.update(names)
 
     def fresh(self, prefix: str) -> str:
         self.count += 1
@@ -155,6 +173,7 @@ class _Writer:
         if deferred:
             raise NotPlain
         items = []
+        self.reads.setdefault(object_type.name, set())
         for key, group in grouped.items():
             items.append(f"{key!r}: {self.field(object_type, group)}")
         name = self.fresh("_f")
@@ -184,6 +203,7 @@ class _Writer:
             self.personal = True
         else:
             raise NotPlain
+        self.note(parent.name, expr)
         return self.value(definition.type, expr, group)
 
     def value(self, type_: GraphQLOutputType, expr: str, group: FieldDetailsList) -> str:
@@ -228,7 +248,9 @@ def compile_plan(executor: Any, object_type: GraphQLObjectType,
         raise NotPlain  # checked per value by the executor
     writer = _Writer(executor)
     name = writer.selection(object_type, details)
-    return Plan(object_type.name, writer.build(name), writer.personal,
+    reads = {type_name: None if names is None else frozenset(names)
+             for type_name, names in writer.reads.items()}
+    return Plan(object_type.name, writer.build(name), writer.personal, reads,
                 meters=plan_meters(object_type.name))
 
 
@@ -467,13 +489,23 @@ class Roots:
             info = self.executor_class.build_resolve_info(
                 shim, definition, [d.node for d in group], root.root_type, path)
             direct = self._direct(definition)
+            named = get_named_type(definition.type)
+            plan = (self.planner.find(shim, named, group)
+                    if isinstance(named, GraphQLObjectType) and named.is_type_of is None
+                    else None)
             try:
                 args = (get_argument_values(definition, details.node, coerced)
                         if definition.args or details.node.arguments else {})
-                value = (direct(info, args) if direct is not None
-                         else definition.resolve(None, info, **args))
-                if is_awaitable(value):
-                    value = await value
+                # What the plan will read, for a resolver that reads no more (a value the
+                # plan then cannot complete is read again, in full, by the executor).
+                context.planned_reads = plan.reads if plan is not None else None
+                try:
+                    value = (direct(info, args) if direct is not None
+                             else definition.resolve(None, info, **args))
+                    if is_awaitable(value):
+                        value = await value
+                finally:
+                    context.planned_reads = None
             except Exception as exc:
                 error = located_error(exc, [d.node for d in group], path.as_list())
                 if isinstance(definition.type, GraphQLNonNull):

@@ -111,9 +111,12 @@ class Query(WebhookQueries):
     ) -> BackOrderConnection:
         actor = require_actor(info.context.actor)
         size = reads.page_size(first, info.context.settings.max_page_size)
+        planned = info.context.planned_reads
         page = await reads.list_back_orders(
             actor, size, after, sku=sku, statuses=status, customer_id=customer_id,
             sort=order_by, with_orders=True, light=True,
+            fields=None if planned is None else (  # (a type the plan reads nothing of: none)
+                planned.get("BackOrder", frozenset()), planned.get("Order", frozenset())),
         )
         await prefetch_for(info.context.loaders, page.items, page.orders)
         return BackOrderConnection.of(page)

@@ -126,9 +126,12 @@ async def list_back_orders(
     *,
     with_orders: bool = False,
     light: bool = False,
+    fields: tuple[frozenset[str] | None, frozenset[str] | None] | None = None,
 ) -> Page[BackOrder]:
     """A page of back orders; ``with_orders`` reads their orders in the same statement
-    (``Page.orders``); ``light`` gives read-only rows (``prepared.light_class``)."""
+    (``Page.orders``); ``light`` gives read-only rows (``prepared.light_class``), and
+    ``fields`` (the back orders' and the orders' fields a response reads) light rows of
+    those fields only, with the ones the page itself needs (ids, cursor keys)."""
     where: list[str] = []
     params: list[object] = []
     sku = None if sku is None else inputs.sku(sku)
@@ -165,7 +168,7 @@ async def list_back_orders(
         order = 'b."id"'
         key = _id_key
     rows, orders = await _select_back_orders(where, order, first + 1, params, with_orders,
-                                             light)
+                                             light, fields)
 
     async def count() -> int:
         db = BackOrder._meta.db
@@ -192,19 +195,29 @@ def _id_key(row: BackOrder) -> int:
     return row.id
 
 
+PAGE_NEEDS = ("id", "product_id", "order_id", "customer_id", "queue_position")
+"""What a page reads of its back orders itself: cursors, and the products and orders it
+puts aside (``prefetch_for``)."""
+
+
 async def _select_back_orders(where: list[str], order: str, limit: int, params: list[object],
-                              with_orders: bool, light: bool
-                              ) -> tuple[list[BackOrder], dict[int, Order]]:
+                              with_orders: bool, light: bool,
+                              fields: tuple[frozenset[str] | None, frozenset[str] | None]
+                              | None = None) -> tuple[list[BackOrder], dict[int, Order]]:
     db = BackOrder._meta.db
     dialect = db.capabilities.dialect
-    sql = _back_order_sql(dialect, " AND ".join(where), order, with_orders)
+    names: tuple[tuple[str, ...] | None, tuple[str, ...] | None] = (None, None)
+    if light and fields is not None and dialect == "postgres":
+        names = (prepared.some_fields(BackOrder, fields[0], PAGE_NEEDS),
+                 prepared.some_fields(Order, fields[1], ("id",)))
+    sql = _back_order_sql(dialect, " AND ".join(where), order, with_orders, *names)
     _, rows = await db.execute_query(sql, [*params, limit])
-    make = prepared.row_maker(BackOrder, dialect, light)
+    make = prepared.row_maker(BackOrder, dialect, light, names[0])
     back_orders = [make(row, 0) for row in rows]
     orders: dict[int, Order] = {}
     if with_orders:
-        make_order = prepared.row_maker(Order, dialect, light)
-        at = len(prepared.columns(BackOrder))
+        make_order = prepared.row_maker(Order, dialect, light, names[1])
+        at = len(prepared.columns(BackOrder, names[0]))
         for row in rows:
             found = make_order(row, at)
             orders[found.id] = found
@@ -212,11 +225,13 @@ async def _select_back_orders(where: list[str], order: str, limit: int, params: 
 
 
 @lru_cache(maxsize=256)
-def _back_order_sql(dialect: str, where: str, order: str, with_orders: bool) -> str:
-    select = prepared.select_list(BackOrder, "b")
+def _back_order_sql(dialect: str, where: str, order: str, with_orders: bool,
+                    names: tuple[str, ...] | None = None,
+                    order_names: tuple[str, ...] | None = None) -> str:
+    select = prepared.select_list(BackOrder, "b", names)
     join = ""
     if with_orders:
-        select += ", " + prepared.select_list(Order, "o")
+        select += ", " + prepared.select_list(Order, "o", order_names)
         join = ' JOIN "customer_order" o ON o."id" = b."order_id"'
     clause = f"WHERE {where} " if where else ""
     return prepared.markers(

@@ -47,15 +47,35 @@ class PreparedRead(Generic[M]):
         return rows[0] if rows else None
 
 
-def columns(model: type[Model]) -> list[str]:
-    """The model's columns in the order ``make`` expects them."""
-    return list(model._meta.fields_db_projection.values())
+def columns(model: type[Model], names: tuple[str, ...] | None = None) -> list[str]:
+    """The model's columns in the order ``make`` expects them (only those of the fields
+    ``names``, when given)."""
+    projection = model._meta.fields_db_projection
+    if names is None:
+        return list(projection.values())
+    return [projection[name] for name in names]
 
 
-def select_list(model: type[Model], alias: str | None = None) -> str:
-    """Every column of ``model``, in the order ``row_maker`` reads them."""
+def select_list(model: type[Model], alias: str | None = None,
+                names: tuple[str, ...] | None = None) -> str:
+    """Every column of ``model`` (or of the fields ``names``), in the order ``row_maker``
+    reads them."""
     prefix = f"{alias}." if alias else ""
-    return ", ".join(f'{prefix}"{column}"' for column in columns(model))
+    return ", ".join(f'{prefix}"{column}"' for column in columns(model, names))
+
+
+def some_fields(model: type[Model], wanted: frozenset[str] | set[str] | None,
+                always: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The fields of ``model`` to read for a light row: ``wanted`` and ``always``, in the
+    model's order; None (every field) when ``wanted`` is None or names something that is
+    not a field."""
+    if wanted is None:
+        return None
+    projection = model._meta.fields_db_projection
+    chosen = set(wanted) | set(always)
+    if not chosen <= projection.keys():
+        return None
+    return tuple(name for name in projection if name in chosen)
 
 
 NATIVE_ON_POSTGRES = ("IntField", "BigIntField", "CharField", "BooleanField", "DateField",
@@ -73,17 +93,22 @@ def light_class(model: type[Model]) -> type:
     })
 
 
-def row_maker(model: type[M], dialect: str, light: bool = False) -> Callable[[Any, int], Any]:
+def row_maker(model: type[M], dialect: str, light: bool = False,
+              names: tuple[str, ...] | None = None) -> Callable[[Any, int], Any]:
     """A function of (row, first column) that makes one object of ``model`` from a row in
     ``select_list`` order.
 
     It makes a model instance exactly as Tortoise's ``_init_from_db(**row)`` does, written
     out as straight-line code (no keyword arguments, no loop over the fields: most of the
     cost of reading thousands of rows). ``light`` on PostgreSQL makes a ``light_class``
-    object instead, cheaper still, for rows that only go into a response.
+    object instead, cheaper still, for rows that only go into a response; with ``names``
+    (a light row only) the row holds those fields alone, as ``select_list`` with the same
+    names reads them, and reading another is an ``AttributeError``.
     """
     if light and dialect == "postgres":
-        return _light_maker(model)
+        return _light_maker(model, names)
+    if names is not None:
+        raise ValueError("only a light row on PostgreSQL is read in part")
     meta = model._meta
     return _instance_maker(model, *(tuple(key for key, _, _ in kind) for kind in (
         meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields)))
@@ -119,11 +144,12 @@ def _instance_maker(model: type[M], native: tuple[str, ...], default: tuple[str,
     return namespace["make"]  # type: ignore[no-any-return]
 
 
-@lru_cache(maxsize=64)
-def _light_maker(model: type[Model]) -> Callable[[Any, int], Any]:
+@lru_cache(maxsize=256)
+def _light_maker(model: type[Model], names: tuple[str, ...] | None = None
+                 ) -> Callable[[Any, int], Any]:
     namespace: dict[str, Any] = {"new": object.__new__, "cls": light_class(model)}
     lines = ["def make(row, at):", "    o = new(cls)"]
-    for i, name in enumerate(model._meta.fields_db_projection):
+    for i, name in enumerate(names or model._meta.fields_db_projection):
         field = model._meta.fields_map[name]
         if type(field).__name__ in NATIVE_ON_POSTGRES:
             lines.append(f"    o.{name} = row[at + {i}]")
