@@ -101,6 +101,12 @@ async def test_graphiql_runs_a_query_and_a_subscription_with_no_network(
                 assert response is not None and response.ok
                 await page.locator(".graphiql-query-editor .CodeMirror").wait_for()
 
+                # A dialog (its scroll lock adds a style element the policy allows by hash).
+                await page.get_by_role("button", name="Open settings dialog").click()
+                await page.get_by_role("dialog").wait_for()
+                await page.keyboard.press("Escape")
+                await page.get_by_role("dialog").wait_for(state="detached")
+
                 # The token goes in the Headers tab; a query runs with it.
                 await page.get_by_role("button", name="Headers").click()
                 await set_editor(page, ".graphiql-editor-tool", '{"Authorization": '
@@ -129,3 +135,4 @@ async def test_graphiql_runs_a_query_and_a_subscription_with_no_network(
     assert any(url.startswith("ws://") for url in seen), "the subscription used no websocket"
     assert any("/graphql/ide/" in url for url in seen)
     assert problems == []  # no script error and no Content-Security-Policy refusal
+    assert "'self'" in (response.headers or {}).get("content-security-policy", "")

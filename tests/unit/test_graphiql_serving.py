@@ -35,6 +35,7 @@ async def test_the_page_loads_only_its_own_files_under_a_strict_policy(
     assert page.headers["content-type"].startswith("text/html")
     policy = page.headers["content-security-policy"]
     assert "script-src 'self';" in policy and "unsafe" not in policy
+    assert f"style-src 'self' '{graphiql.DIALOG_STYLE}';" in policy  # nothing else inline
     assert "default-src 'none'" in policy and "connect-src 'self'" in policy
     assert page.headers["cache-control"] == "no-cache"
     assert f"{graphiql.PREFIX}/{graphiql.files().version}/graphiql.min.js" in page.text
