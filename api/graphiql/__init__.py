@@ -85,5 +85,4 @@ async def asset(request: Request) -> Response:
         return Response("not found", status_code=404, media_type="text/plain",
                         headers={"Cache-Control": "no-store"})
     return Response(body, media_type=TYPES[Path(name).suffix], headers={
-        "Cache-Control": CACHE_FOREVER, "X-Content-Type-Options": "nosniff",
-        "ETag": f'"{known.version}"'})
+        "Cache-Control": CACHE_FOREVER, "X-Content-Type-Options": "nosniff"})
