@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import metrics, tracing
+from api import graphiql, metrics, tracing
 from api.domain.revocation import Revocations
 from api.gateway import Gateway
 from api.graphql.schema import build_schema
@@ -121,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
+            *([Route(graphiql.PREFIX + "/{version}/{name}", graphiql.asset)]
+              if settings.graphiql_on else []),
         ],
         # The request's span (only while tracing is on: api/tracing.py), then request id
         # and log line, CORS, body limit, rate limit, token: see api/gateway.py.

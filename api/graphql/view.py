@@ -18,7 +18,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
-from api import metrics
+from api import graphiql, metrics
 from api.auth import InvalidToken, bearer, verified
 from api.domain.identity import Actor
 from api.domain.revocation import Revocations
@@ -174,6 +174,10 @@ class GraphQLView(GraphQL[Context, None]):
                        limiter=self.limiter, request_state=request.state,
                        revocations=self.revocations,
                        response=response if isinstance(response, Response) else None)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the service's own files (``api.graphiql``), no CDN."""
+        return graphiql.page()
 
     def encode_json(self, data: object) -> str:
         # A str, not bytes: websocket messages must go out as text frames.

@@ -414,7 +414,8 @@ def test_nginx_balances_over_both_api_instances() -> None:
     assert "least_conn;" in upstream
     servers = [args.split()[0] for args in _directives(upstream, "server")]
     assert servers == ["api1:8000", "api2:8000"]
-    for location in ("= /graphql", "@graphql_ws", "= /healthz", "= /readyz", "= /metrics"):
+    for location in ("= /graphql", "@graphql_ws", "^~ /graphql/ide/", "= /healthz", "= /readyz",
+                     "= /metrics"):
         body = _nginx_block(text, rf"location\s+{re.escape(location)}")
         assert _directives(body, "proxy_pass") == [f"http://{name.group(1)}"], location
 
