@@ -8,6 +8,7 @@ from api.domain import validation
 from api.domain.identity import Role, require_actor, require_staff
 from api.graphql.context import Info
 from api.graphql.delivery import Notification, NotificationStatus
+from api.graphql.demand import DemandQueries
 from api.graphql.fields import executor_field
 from api.graphql.loaders import prefetch_for
 from api.graphql.preferences import NotificationPreferences
@@ -55,7 +56,7 @@ class Viewer:
 
 
 @strawberry.type
-class Query(WebhookQueries):
+class Query(WebhookQueries, DemandQueries):
     @strawberry.field(description="A product by SKU; public.")
     async def product(self, sku: str) -> Product | None:
         row = await reads.get_product(sku)
