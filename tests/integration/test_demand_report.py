@@ -207,3 +207,15 @@ async def test_only_staff_ask_and_bad_input_is_a_typed_error(
     result = await gql_result(REPORT, actor, **variables)
     assert result.data is None
     assert [e.extensions["code"] for e in result.errors] == [code]
+
+
+async def test_an_export_reads_products_in_batches_with_the_report_figures(db: str) -> None:
+    await given_the_month()
+    query = await demand.demand_query(STAFF, date(2026, 11, 2), date(2026, 11, 15),
+                                      Bucket.WEEK, now=END)
+    batches = [batch async for batch in demand.export_rows(query, batch=2)]
+    assert [[(sku, row.bucket) for sku, row in b] for b in batches] == [
+        [("KB", date(2026, 11, 2)), ("KB", date(2026, 11, 9)), ("LAMP", date(2026, 11, 2))],
+        [("MUG", date(2026, 11, 2)), ("MUG", date(2026, 11, 9))]]
+    kb = await demand.product_periods(query, [batches[0][0][1].product_id or 0])
+    assert [f for _, f in next(iter(kb.values()))] == [row for _, row in batches[0][:2]]
