@@ -28,6 +28,7 @@ HEADER = [
     "oldest_open_age_seconds", "cash_collected_ahead_of_stock", "currency",
     *(f"wait_{w}_{m}" for w in WAITS for m in ("count", "mean_seconds", "p50_seconds",
                                                "p90_seconds")),
+    "ratings", "average_rating",
 ]
 STATUS = {Forbidden: 403, NotFound: 404, InvalidInput: 400}
 
@@ -63,7 +64,8 @@ def _row(query: demand.DemandQuery, sku: str, row: Figures, currency: str) -> li
         ratio(row.units_backordered, row.units_ordered),
         ratio(row.units_filled, row.units_ordered), row.back_orders, row.cancelled,
         ratio(row.cancelled, row.back_orders), row.open_back_orders, row.open_units,
-        demand.oldest_age(query, row), cents(row.cash_cents), currency, *waits)]
+        demand.oldest_age(query, row), cents(row.cash_cents), currency, *waits,
+        row.ratings, row.rating_mean)]
 
 
 async def _lines(query: demand.DemandQuery, currency: str) -> AsyncIterator[str]:

@@ -11,12 +11,19 @@ from typing import Annotated, Any
 
 import strawberry
 
+from api.domain import validation
 from api.domain.demand import Bucket, Period, ratio
 from api.graphql.context import Info
+from api.graphql.errors import (
+    ForbiddenError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+)
 from api.graphql.fields import executor_field, known
 from api.graphql.types import Connection, Money, Product
 from api.graphql.webhooks import _described
-from api.services import demand, reads
+from api.services import demand, ratings, reads
 from api.store.demand import Figures, cents
 
 DemandBucket = _described(Bucket, "DemandBucket", "How the report's window is cut into periods.", {
@@ -69,6 +76,10 @@ class DemandFigures:
         description="From placed to fully allocated, for the back orders that were.")
     wait_to_shipped: WaitFigures = strawberry.field(
         description="From placed to shipped, for the back orders that shipped.")
+    ratings: int = strawberry.field(
+        description="Of the shipped back orders, how many customers rated the wait.")
+    average_rating: float | None = strawberry.field(
+        description="Their mean rating, 1 (worst) to 5 (best); null with none.")
 
 
 @strawberry.type(description="One period of the report.")
@@ -122,6 +133,8 @@ def _figures(query: demand.DemandQuery, row: Figures, currency: str) -> DemandFi
         cash_collected_ahead_of_stock=(cents(row.cash_cents), currency),  # type: ignore[arg-type]
         wait_to_allocated=wait("to_allocated"),
         wait_to_shipped=wait("to_shipped"),
+        ratings=row.ratings,
+        average_rating=row.rating_mean,
     )
 
 
@@ -192,3 +205,42 @@ class DemandQueries:
         return DemandReport(from_=query.window.first, to=query.window.last,
                             bucket=query.bucket, measured_at=query.now, query=query,
                             currency=info.context.settings.currency)
+
+
+@strawberry.type(description="A customer's verdict on how long a back order took.")
+class WaitRating:
+    rating: int = strawberry.field(description="1 (worst) to 5 (best).")
+    comment: str = strawberry.field(description="What the customer wrote; may be empty.")
+    created_at: datetime = strawberry.field(description="When it was given.")
+
+
+@strawberry.type(description="The rating was recorded.")
+class RateWaitPayload:
+    wait_rating: WaitRating = strawberry.field(description="The rating as stored.")
+
+
+RateWaitResult = Annotated[
+    InvalidInputError | NotFoundError | ForbiddenError | InvalidTransitionError
+    | RateWaitPayload,
+    strawberry.union("RateWaitResult", description=(
+        "The rating, or why not: INVALID_TRANSITION when the back order has not shipped "
+        "(fromStatus its status) or was rated before (fromStatus RATED); NOT_FOUND for "
+        "another customer's."))]
+
+
+@strawberry.type
+class DemandMutations:
+    @strawberry.mutation(description="The owner of a shipped back order rates the wait, once "
+                         "(the shipped message links here).")
+    async def rate_wait(
+        self, info: Info,
+        back_order_id: Annotated[strawberry.ID, strawberry.argument(
+            description="The shipped back order.")],
+        rating: Annotated[int, strawberry.argument(description="1 (worst) to 5 (best).")],
+        comment: Annotated[str, strawberry.argument(
+            description="Optional words on the wait, at most 1000 characters.")] = "",
+    ) -> RateWaitResult:
+        row = await ratings.rate_wait(info.context.actor,
+                                      validation.row_id(str(back_order_id), "backOrderId"),
+                                      rating, comment)
+        return RateWaitPayload(wait_rating=row)  # type: ignore[arg-type]

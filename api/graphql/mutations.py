@@ -13,6 +13,7 @@ from api.domain.errors import RateLimited
 from api.domain.model import Policy
 from api.graphql.context import Info
 from api.graphql.delivery import Notification
+from api.graphql.demand import DemandMutations
 from api.graphql.errors import (
     DuplicateSkuError,
     ForbiddenError,
@@ -184,7 +185,7 @@ async def _rate_limit_order(info: Info) -> None:
 
 
 @strawberry.type
-class Mutation(WebhookMutations):
+class Mutation(WebhookMutations, DemandMutations):
     @strawberry.mutation(description="Staff: add a product with its back-order policy.")
     async def create_product(self, info: Info, input: CreateProductInput) -> ProductResult:  # type: ignore[valid-type]
         row = await catalog.create_product(

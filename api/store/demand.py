@@ -134,8 +134,8 @@ def figures_sql(postgres: bool, bucket: Bucket, by_product: bool, by_bucket: boo
         f" {_epoch(postgres, 'b.allocated_at')} - {placed} END AS {real}) AS to_allocated,"
         f" CAST(CASE WHEN b.status = {SHIPPED} THEN"
         f" {_epoch(postgres, 'b.closed_at')} - {placed} END AS {real}) AS to_shipped,"
-        " CAST(NULL AS INTEGER) AS rating"
-        ' FROM "back_order" b'
+        " r.rating"
+        ' FROM "back_order" b LEFT JOIN "wait_rating" r ON r."back_order_id" = b."id"'
         f" WHERE b.placed_at >= $1 AND b.placed_at < $2{_in('b.product_id', 3, products)})",
     ]
     waits = ", ".join(
