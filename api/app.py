@@ -14,6 +14,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from api import graphiql, metrics, tracing
 from api.domain.revocation import Revocations
+from api.exports import demand_csv
 from api.gateway import Gateway
 from api.graphql.schema import build_schema
 from api.graphql.view import GraphQLView
@@ -110,6 +111,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         body = await metrics.render(hub.subscriptions, exporter=await gauges.held())
         return Response(body, media_type=metrics.CONTENT_TYPE_LATEST)
 
+    async def demand_export(request: Request) -> Response:
+        return await demand_csv(request, settings.currency)
+
     async def home(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
@@ -123,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/metrics", metrics_page),
             *([Route(graphiql.PREFIX + "/{version}/{name}", graphiql.asset)]
               if settings.graphiql_on else []),
+            Route("/reports/demand.csv", demand_export),
         ],
         # The request's span (only while tracing is on: api/tracing.py), then request id
         # and log line, CORS, body limit, rate limit, token: see api/gateway.py.

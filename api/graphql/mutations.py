@@ -13,6 +13,7 @@ from api.domain.errors import RateLimited
 from api.domain.model import Policy
 from api.graphql.context import Info
 from api.graphql.delivery import Notification
+from api.graphql.demand import DemandMutations
 from api.graphql.errors import (
     DuplicateSkuError,
     ForbiddenError,
@@ -216,7 +217,7 @@ async def _rate_limit_order(info: Info) -> None:
 @strawberry.type(description=(
     "Changes, each in one transaction. An expected failure comes back as a member of the "
     "field's result union (`... on Error { code message }`), with nothing changed."))
-class Mutation(WebhookMutations):
+class Mutation(WebhookMutations, DemandMutations):
     @strawberry.mutation(description="Staff: add a product with its back-order policy.")
     async def create_product(
         self, info: Info,

@@ -10,6 +10,7 @@ from api.domain import validation
 from api.domain.identity import require_actor, require_staff
 from api.graphql.context import Info
 from api.graphql.delivery import Notification
+from api.graphql.demand import DemandQueries
 from api.graphql.enums import BackOrderSort, NotificationStatus, Role
 from api.graphql.fields import executor_field
 from api.graphql.loaders import prefetch_for
@@ -66,7 +67,7 @@ class Viewer:
 @strawberry.type(description=(
     "Reads. Send a bearer token (`Authorization: Bearer ...`) to read as a customer or as "
     "staff; without one, only the public catalogue."))
-class Query(WebhookQueries):
+class Query(WebhookQueries, DemandQueries):
     @strawberry.field(description="A product by SKU; public; null when there is none.")
     async def product(self, sku: Sku) -> Product | None:
         row = await reads.get_product(sku)

@@ -249,7 +249,9 @@ class Dispatcher:
     def message(self, row: Notification) -> Message:
         link = (f"{self.settings.public_url.rstrip('/')}/orders/{row.back_order_id}"
                 if self.settings.public_url and row.back_order_id else "")
-        data = {"currency": self.settings.currency, "status_url": link, **row.data}
+        # The shop's page at .../rate calls rateWait (a shipped message offers it).
+        data = {"currency": self.settings.currency, "status_url": link,
+                "rate_url": f"{link}/rate" if link else "", **row.data}
         return render(row.event, row.channel, data, self.settings.template_dir)
 
     async def _record(self, row: Notification, outcome: Outcome) -> None:

@@ -378,3 +378,19 @@ class WebhookAttempt(Model):
     class Meta:
         table = "webhook_attempt"
         indexes = (("delivery_id", "id"),)
+
+
+class WaitRating(Model):
+    # A customer's verdict on the wait of one shipped back order: once (unique back order).
+    id = fields.IntField(primary_key=True)
+    back_order: fields.ForeignKeyRelation[BackOrder] = fields.ForeignKeyField(
+        "models.BackOrder", related_name="wait_ratings", on_delete=fields.CASCADE)
+    back_order_id: int
+    customer_id = fields.CharField(max_length=128)
+    rating = fields.SmallIntField()
+    comment = fields.CharField(max_length=1000, default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "wait_rating"
+        unique_together = (("back_order_id",),)

@@ -35,6 +35,8 @@ QUERIES = {
     "notifications": ("{ notifications { totalCount } }", D, D, D, A),
     "webhookEndpoints": ("{ webhookEndpoints { totalCount } }", D, D, D, A),
     "webhookDeliveries": ("{ webhookDeliveries { totalCount } }", D, D, D, A),
+    "demandReport": ('{ demandReport(from: "2026-01-01", to: "2026-01-31") { from } }',
+                     D, D, D, A),
 }
 R = "{ __typename }"
 MUTATIONS = {
@@ -70,6 +72,9 @@ MUTATIONS = {
                               + " }", D, D, D, A),
     "retryWebhookDelivery": ('mutation { retryWebhookDelivery(id: "{delivery}") ' + R + " }",
                              D, D, D, A),
+    # Only the owner rates a wait (it has not shipped: a typed refusal, not a denial).
+    "rateWait": ('mutation { rateWait(backOrderId: "{bo}", rating: 5) ' + R + " }",
+                 D, A, D, D),
 }
 SUBSCRIPTIONS = {
     "backOrderUpdated": ('subscription { backOrderUpdated(id: "{bo}") { id } }', D, A, D, A),

@@ -104,7 +104,7 @@ def _text_of(html: str) -> str:
 @pytest.mark.parametrize(("event", "state"), CASES)
 def test_every_customer_template_reads_right_in_every_state(event: str, state: str,
                                                             link: str) -> None:
-    data = {"currency": "USD", "status_url": link,
+    data = {"currency": "USD", "status_url": link, "rate_url": f"{link}/rate" if link else "",
             **message_data(STATES[state], PRODUCT, {"previous": TODAY})}
     for channel in ("EMAIL", "SMS", "PUSH"):
         for part in _rendered(event, channel, data):
@@ -162,3 +162,11 @@ def test_the_checks_catch_what_they_are_for() -> None:
     assert _problems("Tracking code: .")
     assert _problems("You are number  in line")
     assert _problems("Good news: your Mug (M) is in stock. It ships by 2026-03-11.") == []
+
+
+def test_the_shipped_message_links_to_where_to_rate_the_wait() -> None:
+    link = "https://shop.example.com/orders/7"
+    data = {"currency": "USD", "status_url": link, "rate_url": f"{link}/rate",
+            **message_data(STATES["shipped with a tracking code"], PRODUCT, {"previous": TODAY})}
+    for channel in ("EMAIL", "SMS"):
+        assert any(f"{link}/rate" in part for part in _rendered("SHIPPED", channel, data))
