@@ -81,7 +81,9 @@ class Settings(BaseSettings):
     rate_limit_orders_per_address: str = "60/minute"
     """`placeOrder` per client address."""
     rate_limit_anonymous: str = "300/minute"
-    """Requests without a token, per client address (then 429 and `Retry-After`)."""
+    """Requests without a token, per client address (then 429 and `Retry-After`). With
+    `memory://` storage a burst of the amount, then one more each period/amount seconds;
+    with Redis a sliding window shared by the instances."""
     rate_limit_storage: str = "memory://"
     """Where the rate-limit counters live (the `limits` library's storage URL):
     `memory://` for one instance, `redis://host:6379/1` to share them across instances."""
