@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
@@ -23,7 +24,9 @@ from api.domain.identity import Actor
 from api.domain.revocation import Revocations
 from api.graphql.context import Context
 from api.graphql.errors import is_unavailable
+from api.graphql.httpsubs import STREAM_ACCEPTS, SUBSCRIPTION_PROTOCOLS, guarded_stream
 from api.graphql.loaders import LazyLoaders
+from api.graphql.persisted import PersistedQueries, PersistedQueryError
 from api.graphql.websocket import GraphQLWSHandler, TransportWSHandler, WebSocketAdapter
 from api.ratelimit import RateLimits
 from api.realtime.hub import Hub
@@ -85,6 +88,7 @@ class GraphQLView(GraphQL[Context, None]):
             allow_queries_via_get=True,
             keep_alive=True,
             keep_alive_interval=15,
+            subscription_protocols=SUBSCRIPTION_PROTOCOLS,
             allowed_origins=settings.cors_origins,
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
@@ -96,6 +100,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.revocations = revocations
         self.websockets: set[WebSocket] = set()
         self.closed_websockets = 0
+        self.persisted = PersistedQueries.from_settings(settings)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -176,6 +181,8 @@ class GraphQLView(GraphQL[Context, None]):
             response = await self.run(request)
         except HTTPException as exc:
             response = bad_request(exc.status_code, exc.reason)
+        except PersistedQueryError as exc:
+            response = exc.response()
         await response(scope, receive, send)
 
     async def parse_http_body(self, request: Any) -> Any:
@@ -189,7 +196,23 @@ class GraphQLView(GraphQL[Context, None]):
             if not isinstance(data, dict | list):
                 raise HTTPException(400, "The request body must be a JSON object with a "
                                     "`query` string") from None
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and data.extensions:
+            return await self.persisted.resolve(data, self.schema)  # api/graphql/persisted.py
+        return data
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a GET with ``extensions`` (a persisted query sent by hash alone)."""
+        return "extensions" not in request.query_params and super(
+        ).should_render_graphql_ide(request)
+
+    async def create_streaming_response(self, request: Any, stream: Any,
+                                        sub_response: Response, headers: Any) -> Response:
+        """A subscription over HTTP (multipart or SSE) ends, with an error, when its token
+        expires or is revoked, as a websocket closes (``api/graphql/httpsubs.py``)."""
+        transport = self._get_stream_transport_from_headers(request.headers)
+        return await super().create_streaming_response(
+            request, guarded_stream(stream, request, transport, self), sub_response, headers)
 
     async def _post(self, scope: Any, receive: Any, send: Any) -> None:
         """A JSON POST of a ready document (see ``BackOrdersSchema``) without the parts of
@@ -203,7 +226,15 @@ class GraphQLView(GraphQL[Context, None]):
         body = await request.body()
         data = self._ready_body(request, body)
         if data is None:
-            async def again() -> dict[str, Any]:
+            given = False
+
+            async def again() -> Any:
+                # The body once; then the client's own messages (a streaming response
+                # waits on them for the disconnect).
+                nonlocal given
+                if given:
+                    return await receive()
+                given = True
                 return {"type": "http.request", "body": body, "more_body": False}
             await self._http(scope, again, send)
             return
@@ -217,8 +248,8 @@ class GraphQLView(GraphQL[Context, None]):
 
     def _ready_body(self, request: Request, body: bytes) -> dict[str, Any] | None:
         headers = request.headers
-        if headers.get("content-type") not in JSON_TYPES or (
-                self._get_stream_transport_from_headers(headers) is not None):
+        if headers.get("content-type") not in JSON_TYPES or STREAM_ACCEPTS.search(
+                headers.get("accept", "")):
             return None
         try:
             data = orjson.loads(body)
