@@ -112,3 +112,17 @@ async def test_a_subscription_without_a_streaming_accept_is_still_refused(
     codes = [e["extensions"]["code"] for e in response.json()["errors"]]
     assert codes == ["SUBSCRIPTION_NEEDS_WEBSOCKET"]
     assert "text/event-stream" in response.json()["errors"][0]["message"]
+
+
+async def test_a_stream_ends_with_unauthenticated_when_its_token_is_revoked(
+        client: httpx.AsyncClient, live: ServerProcess) -> None:
+    token = mint(live.settings, "carol", Role.CUSTOMER, timedelta(hours=1))
+    revoke = 'mutation { revokeTokens(subject: "carol") { __typename } }'
+    async with client.stream("POST", "/graphql", json={"query": STOCK},
+                             headers={**SSE, "Authorization": f"Bearer {token}"}) as stream:
+        events = sse_events(stream)
+        assert (await anext(events))[0] == "next"
+        await graphql(client, revoke, live.token("ops", Role.STAFF))
+        rest = [item async for item in events]
+    assert rest[-1][0] == "complete"
+    assert json.loads(rest[-2][1])["errors"][0]["message"] == "token revoked"
