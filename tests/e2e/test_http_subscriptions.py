@@ -126,3 +126,20 @@ async def test_a_stream_ends_with_unauthenticated_when_its_token_is_revoked(
         rest = [item async for item in events]
     assert rest[-1][0] == "complete"
     assert json.loads(rest[-2][1])["errors"][0]["message"] == "token revoked"
+
+
+async def test_resume_with_since_version_replays_what_came_after_it(
+        client: httpx.AsyncClient, live: ServerProcess) -> None:
+    alice = live.token("alice")
+    placed = await graphql(client, """mutation($key: String!) {
+      placeOrder(input: {lines: [{sku: "KB", quantity: 1000}], idempotencyKey: $key}) {
+        ... on PlaceOrderPayload { order { backOrders { id } } } } }""", alice, key="h-resume")
+    back_order = placed["placeOrder"]["order"]["backOrders"][0]["id"]
+    query = ("subscription($id: ID!) { backOrderUpdated(id: $id, sinceVersion: 0) "
+             "{ id version } }")
+    async with client.stream("POST", "/graphql", json={
+            "query": query, "variables": {"id": back_order}},
+            headers={**SSE, "Authorization": f"Bearer {alice}"}) as stream:
+        kind, data = await asyncio.wait_for(anext(sse_events(stream)), 10)
+    assert kind == "next"
+    assert json.loads(data)["data"]["backOrderUpdated"]["version"] == 1
