@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await relay.stop()
                 await bus.stop()
                 await poller.stop()
+                await graphql.persisted.close()
                 await gauges.release()
 
     async def healthz(request: Request) -> JSONResponse:

@@ -110,6 +110,15 @@ class Settings(BaseSettings):
     """Events a subscriber may fall behind before it is closed."""
     max_subscriptions_per_connection: int = Field(50, ge=1, le=10_000)
     """Operations one websocket may run at once."""
+    persisted_queries: bool = True
+    """Answer Apollo's automatic persisted queries (a `sha256Hash` in
+    `extensions.persistedQuery`, by GET or POST); `false` answers every such request
+    `PERSISTED_QUERY_NOT_SUPPORTED`, and Apollo's link then sends whole documents."""
+    persisted_query_cache: int = Field(1000, ge=1, le=1_000_000)
+    """Documents each instance remembers by hash (the least recently used goes first)."""
+    persisted_query_storage: str = "memory://"
+    """Where persisted documents are shared: `memory://` (each instance its own), or
+    `redis://host:6379/2` to share them across instances (kept 7 days after last stored)."""
     gc_settle_seconds: float = Field(5.0, ge=0)
     """Every this many seconds the garbage collector collects what is new and freezes what
     survived, so a full collection does not walk every open connection (about 700 ms at
@@ -195,6 +204,13 @@ class Settings(BaseSettings):
             raise ValueError("use an active ISO 4217 code in capitals, such as USD or EUR")
         return value
 
+    @field_validator("persisted_query_storage")
+    @classmethod
+    def _persisted_storage(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("use memory:// or redis://host:port/db")
+        return value
+
     @field_validator("broadcast_url")
     @classmethod
     def _broadcast(cls, value: str) -> str:
@@ -262,8 +278,9 @@ class Settings(BaseSettings):
         values = self.model_dump()
         for key in ("jwt_secret",):
             values[key] = "*** (development secret)" if values[key] == DEV_SECRET else "***"
-        for key in ("database_url", "broadcast_url", "rate_limit_storage", "notify_email_url",
-                    "notify_sms_url", "notify_push_url", "notify_staff_url"):
+        for key in ("database_url", "broadcast_url", "rate_limit_storage",
+                    "persisted_query_storage", "notify_email_url", "notify_sms_url",
+                    "notify_push_url", "notify_staff_url"):
             if values.get(key):
                 values[key] = _mask_url(str(values[key]))
         return values

@@ -223,8 +223,10 @@ def after_execution(result: Any, kind: OperationType, context: Any) -> None:
 
 
 SUBSCRIPTION_OVER_HTTP = (
-    "A subscription needs a websocket: open /graphql as a websocket with the "
-    "graphql-transport-ws (or graphql-ws) protocol and send it there.")
+    "A subscription needs a stream: send it with 'Accept: multipart/mixed;"
+    "subscriptionSpec=\"1.0\"' (Apollo's multipart) or 'Accept: text/event-stream' "
+    "(GraphQL over SSE), or open /graphql as a websocket with the graphql-transport-ws "
+    "(or graphql-ws) protocol and send it there.")
 
 
 class BackOrdersSchema(strawberry.Schema):

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
@@ -25,7 +26,9 @@ from api.domain.revocation import Revocations
 from api.gateway import FIRST_HEADERS, first_headers
 from api.graphql.context import Context
 from api.graphql.errors import is_unavailable
+from api.graphql.httpsubs import STREAM_ACCEPTS, SUBSCRIPTION_PROTOCOLS, guarded_stream
 from api.graphql.loaders import LazyLoaders
+from api.graphql.persisted import PersistedQueries, PersistedQueryError
 from api.graphql.websocket import GraphQLWSHandler, TransportWSHandler, WebSocketAdapter
 from api.ratelimit import RateLimits
 from api.realtime.hub import Hub
@@ -92,17 +95,8 @@ class Reply:
         self.headers: dict[str, str] = {}
 
 
-class RawJSON:
-    """A response body already encoded (``process_result`` to ``create_response``)."""
-
-    __slots__ = ("payload",)
-
-    def __init__(self, payload: bytes) -> None:
-        self.payload = payload
-
-
 def reply(result: ExecutionResult, sub_response: Any, graphql_response: bool
-          ) -> tuple[int, bytes, bytes]:
+          ) -> tuple[int, bytes, dict[str, Any]]:
     """(status, media type, body) of an HTTP answer, either way. An outage of the database
     (``SERVICE_UNAVAILABLE``) is a 503 with ``Retry-After``. GraphQL over HTTP: with
     ``Accept: application/graphql-response+json`` a request error (unparsable, invalid, bad
@@ -122,7 +116,7 @@ def reply(result: ExecutionResult, sub_response: Any, graphql_response: bool
         if _is_request_error(result):
             status = 400
             del data["data"]
-    return status, media_type, orjson.dumps(data)
+    return status, media_type, data
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -145,6 +139,7 @@ class GraphQLView(GraphQL[Context, None]):
             allow_queries_via_get=True,
             keep_alive=True,
             keep_alive_interval=15,
+            subscription_protocols=SUBSCRIPTION_PROTOCOLS,
             allowed_origins=settings.cors_origins,
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
@@ -156,6 +151,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.revocations = revocations
         self.websockets: set[WebSocket] = set()
         self.closed_websockets = 0
+        self.persisted = PersistedQueries.from_settings(settings)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -184,25 +180,31 @@ class GraphQLView(GraphQL[Context, None]):
         return orjson.dumps(data).decode()
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
-        """Strawberry's way (``run``) answers as the lean POST does (``reply``): the status
-        and media type go to the sub-response, the body to ``create_response``."""
+        """Strawberry's way (``run``, and each event of a stream over HTTP) answers as the
+        lean POST does (``reply``): a status other than the one set goes to the
+        sub-response, the GraphQL-over-HTTP media type too, the body to
+        ``create_response`` (or the stream)."""
         sub_response = getattr(request.state, "sub_response", None)
-        if sub_response is None:  # (Strawberry's multipart and SSE streams)
+        if sub_response is None:
             return await super().process_result(request, result)
-        status, media_type, payload = reply(
+        status, media_type, data = reply(
             result, sub_response, wants_graphql_response(request))
-        sub_response.status_code = status
-        sub_response.headers["X-Media-Type"] = media_type.decode("latin-1")
-        return RawJSON(payload)
+        if status != (sub_response.status_code or 200):
+            sub_response.status_code = status
+        if media_type is GRAPHQL_MEDIA:
+            sub_response.headers["X-Media-Type"] = GRAPHQL_RESPONSE
+        return data
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        """The body ``process_result`` made, as bytes, with the media type it chose."""
-        media_type = sub_response.headers.get("X-Media-Type", "application/json")
-        if "X-Media-Type" in sub_response.headers:
+        """As Strawberry's, but the body is orjson's bytes as they are (``encode_json`` makes
+        a str for websocket text frames, which a response would encode again), and the
+        media type is the one ``process_result`` chose."""
+        media_type = "application/json"
+        if sub_response.headers.get("X-Media-Type") == GRAPHQL_RESPONSE:
             del sub_response.headers["X-Media-Type"]
-        body = (response_data.payload if isinstance(response_data, RawJSON)
-                else orjson.dumps(response_data))
-        response = Response(body, status_code=200, media_type=media_type)
+            media_type = GRAPHQL_MEDIA.decode()
+        response = Response(orjson.dumps(response_data), status_code=200,
+                            media_type=media_type)
         response.headers.raw.extend(sub_response.headers.raw)
         if sub_response.background:
             response.background = sub_response.background
@@ -233,6 +235,8 @@ class GraphQLView(GraphQL[Context, None]):
             response = await self.run(request)
         except HTTPException as exc:
             response = bad_request(exc.status_code, exc.reason)
+        except PersistedQueryError as exc:
+            response = exc.response()
         await response(scope, receive, send)
 
     async def parse_http_body(self, request: Any) -> Any:
@@ -246,7 +250,23 @@ class GraphQLView(GraphQL[Context, None]):
             if not isinstance(data, dict | list):
                 raise HTTPException(400, "The request body must be a JSON object with a "
                                     "`query` string") from None
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and data.extensions:
+            return await self.persisted.resolve(data, self.schema)  # api/graphql/persisted.py
+        return data
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a GET with ``extensions`` (a persisted query sent by hash alone)."""
+        return "extensions" not in request.query_params and super(
+        ).should_render_graphql_ide(request)
+
+    async def create_streaming_response(self, request: Any, stream: Any,
+                                        sub_response: Response, headers: Any) -> Response:
+        """A subscription over HTTP (multipart or SSE) ends, with an error, when its token
+        expires or is revoked, as a websocket closes (``api/graphql/httpsubs.py``)."""
+        transport = self._get_stream_transport_from_headers(request.headers)
+        return await super().create_streaming_response(
+            request, guarded_stream(stream, request, transport, self), sub_response, headers)
 
     async def _post(self, scope: Any, receive: Any, send: Any) -> None:
         """A JSON POST of a ready document (see ``BackOrdersSchema``) without the parts of
@@ -263,7 +283,15 @@ class GraphQLView(GraphQL[Context, None]):
             headers = first_headers(scope)
         data = self._ready_body(headers, body)
         if data is None:
-            async def again() -> dict[str, Any]:
+            given = False
+
+            async def again() -> Any:
+                # The body once; then the client's own messages (a streaming response
+                # waits on them for the disconnect).
+                nonlocal given
+                if given:
+                    return await receive()
+                given = True
                 return {"type": "http.request", "body": body, "more_body": False}
             await self._http(scope, again, send)
             return
@@ -280,9 +308,10 @@ class GraphQLView(GraphQL[Context, None]):
             data["query"], variable_values=data.get("variables"), context_value=context,
             operation_name=data.get("operationName"), allowed_operation_types=POST_OPERATIONS)
         accept = headers.get(b"accept")
-        status, media_type, payload = reply(
+        status, media_type, data = reply(
             result, sub_response, prefers_graphql_response(
                 accept.decode("latin-1") if accept is not None else ""))
+        payload = orjson.dumps(data)
         extra = [(name.lower().encode("latin-1"), value.encode("latin-1"))
                  for name, value in sub_response.headers.items()]
         await send({"type": "http.response.start", "status": status, "headers": [
@@ -295,8 +324,7 @@ class GraphQLView(GraphQL[Context, None]):
         if content_type is None or content_type.decode("latin-1") not in JSON_TYPES:
             return None
         accept = headers.get(b"accept")
-        if accept is not None and self._get_stream_transport_from_headers(
-                {"accept": accept.decode("latin-1")}) is not None:
+        if accept is not None and STREAM_ACCEPTS.search(accept.decode("latin-1")):
             return None
         try:
             data = orjson.loads(body)
