@@ -1,5 +1,5 @@
 """Every string argument of the schema, generated from it: a control character, a value
-longer than any column (600 characters), and (for ids) digits that are not ASCII get
+longer than any column (one character over the longest), and (for ids) digits that are not ASCII get
 ``INVALID_INPUT`` naming the argument, never INTERNAL_ERROR, and change nothing. On SQLite
 and PostgreSQL.
 
@@ -42,6 +42,8 @@ from graphql import (
     visit,
 )
 from graphql.language import SelectionSetNode
+from tortoise.fields import CharField
+from tortoise.models import Model
 
 from api.graphql.context import Context
 from api.realtime.hub import Hub
@@ -53,7 +55,11 @@ from tests.integration.test_authorization import MUTATIONS, QUERIES, SUBSCRIPTIO
 
 NESTED = {"viewer.orders": "{ viewer { orders { totalCount } } }"}
 """Fields below the root that take a string argument."""
-BAD_STRINGS = {"NUL": "A\x00B", "escape": "A\x1bB", "long": "A" * 600}
+LONGEST_COLUMN = max(
+    field.max_length for model in vars(models).values()
+    if isinstance(model, type) and issubclass(model, Model) and model is not Model
+    for field in model._meta.fields_map.values() if isinstance(field, CharField))
+BAD_STRINGS = {"NUL": "A\x00B", "escape": "A\x1bB", "long": "A" * (LONGEST_COLUMN + 1)}
 BAD_IDS = {"superscript digit": "³", "superscript one": "¹"}
 
 
