@@ -29,7 +29,8 @@ class RateLimits:
         self.orders_per_address = parse(settings.rate_limit_orders_per_address)
         self.anonymous = parse(settings.rate_limit_anonymous)
         # In one process's memory, the anonymous limit (checked on every request without a
-        # token) is a cell rate: the same allowance at a twentieth of the cost.
+        # token) is a cell rate: the same rate and burst, about a twentieth of the cost
+        # (api/domain/cellrate.py says how its edge differs from the sliding window).
         self._local = (CellRate(self.anonymous.amount, self.anonymous.get_expiry())
                        if uri == "async+memory://" else None)
 

@@ -2,10 +2,11 @@
 
 ``amount`` requests per ``period`` seconds: a burst of ``amount`` at once, then one more
 every ``period / amount`` seconds, so over any span of ``s`` seconds at most ``amount +
-s * amount / period`` get through. One number per key (when its allowance is all back),
-and a microsecond or two a hit, where the ``limits`` library's sliding-window counter in
-memory costs about twenty (a twentieth of a simple read). Shared limits (Redis) stay with
-``limits``.
+s * amount / period`` get through (right after a burst one period can see nearly twice the
+amount, where a sliding window would let fewer through). One number per key (when its
+allowance is all back), and a microsecond or two a hit, where the ``limits`` library's
+sliding-window counter in memory costs about twenty (a twentieth of a simple read). Shared
+limits (Redis) stay with ``limits``.
 """
 
 from __future__ import annotations

@@ -70,7 +70,6 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info as StrawberryInfo
-from strawberry.utils.str_converters import to_camel_case
 
 from api.graphql import fields
 from api.graphql.fields import Column, Known
@@ -579,8 +578,11 @@ def _direct_call(definition: GraphQLField) -> Callable[[Any, dict[str, Any]], An
             or resolver.parent_parameter or resolver.root_parameter
             or not all(_plain_argument(a.type) for a in strawberry_field.arguments)):
         return None
-    names = {a.graphql_name or to_camel_case(a.python_name): a.python_name
-             for a in strawberry_field.arguments}
+    # The schema's argument names, made by Strawberry from these arguments in this order.
+    if len(definition.args) != len(strawberry_field.arguments):
+        return None
+    names = {name: argument.python_name for name, argument in zip(
+        definition.args, strawberry_field.arguments, strict=True)}
     takes_self = resolver.self_parameter is not None
     info_parameter = resolver.info_parameter.name if resolver.info_parameter else None
     wrapped: Any = resolver.wrapped_func

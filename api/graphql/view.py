@@ -72,6 +72,8 @@ def _is_request_error(result: ExecutionResult) -> bool:
 
 JSON_MEDIA = b"application/json"
 GRAPHQL_MEDIA = f"{GRAPHQL_RESPONSE}; charset=utf-8".encode()
+
+
 async def read_body(receive: Any) -> bytes:
     """The whole request body, as Starlette's ``Request.body`` reads it."""
     chunks: list[bytes] = []
@@ -164,12 +166,16 @@ class GraphQLView(GraphQL[Context, None]):
         address = request.client.host if request.client else "unknown"
         if isinstance(response, Response):
             request.state.sub_response = response
+        return self._context(actor, address, request.state,
+                             response if isinstance(response, Response) else None, websocket)
+
+    def _context(self, actor: Actor | None, address: str, state: Any, response: Any,
+                 websocket: Any = None) -> Context:
+        """The one way a request's ``Context`` is made (Strawberry's way and the lean POST)."""
         return Context(actor=actor, settings=self.settings, loaders=LazyLoaders(), hub=self.hub,
-                       websocket=websocket,
-                       after_mutation=self.after_mutation, address=address,
-                       limiter=self.limiter, request_state=request.state,
-                       revocations=self.revocations,
-                       response=response if isinstance(response, Response) else None)
+                       websocket=websocket, after_mutation=self.after_mutation,
+                       address=address, limiter=self.limiter, request_state=state,
+                       revocations=self.revocations, response=response)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from the service's own files (``api.graphiql``), no CDN."""
@@ -191,7 +197,7 @@ class GraphQLView(GraphQL[Context, None]):
             result, sub_response, wants_graphql_response(request))
         if status != (sub_response.status_code or 200):
             sub_response.status_code = status
-        if media_type is GRAPHQL_MEDIA:
+        if media_type == GRAPHQL_MEDIA:
             sub_response.headers["X-Media-Type"] = GRAPHQL_RESPONSE
         return data
 
@@ -298,12 +304,8 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response = Reply()
         state = scope.setdefault("state", {})
         client = scope.get("client")
-        context = Context(actor=state.get("actor"), settings=self.settings,
-                          loaders=LazyLoaders(), hub=self.hub,
-                          after_mutation=self.after_mutation,
-                          address=client[0] if client else "unknown", limiter=self.limiter,
-                          request_state=State(state), revocations=self.revocations,
-                          response=sub_response)
+        context = self._context(state.get("actor"), client[0] if client else "unknown",
+                                State(state), sub_response)
         result = await self.schema.execute(
             data["query"], variable_values=data.get("variables"), context_value=context,
             operation_name=data.get("operationName"), allowed_operation_types=POST_OPERATIONS)
