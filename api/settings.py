@@ -109,7 +109,9 @@ class Settings(BaseSettings):
     subscriber_queue: int = Field(256, ge=8, le=100_000)
     """Events a subscriber may fall behind before it is closed."""
     max_subscriptions_per_connection: int = Field(50, ge=1, le=10_000)
-    """Operations one websocket may run at once."""
+    """Operations one websocket may run at once; also the subscriptions one client (a
+    token's subject, or an address without a token) may hold open at once over multipart or
+    SSE on each instance, one more being answered 429 `TOO_MANY_SUBSCRIPTIONS`."""
     persisted_queries: bool = True
     """Answer Apollo's automatic persisted queries (a `sha256Hash` in
     `extensions.persistedQuery`, by GET or POST); `false` answers every such request

@@ -18,6 +18,13 @@ ends when the token expires or a revocation comes to cover it, with an ``UNAUTHE
 error (``token expired`` / ``token revoked``) as the last event, as a websocket closes
 with 4403. A subscription without a streaming ``Accept`` is still refused
 (``SUBSCRIPTION_NEEDS_WEBSOCKET``, saying which ways there are).
+
+A websocket runs at most ``max_subscriptions_per_connection`` operations; over HTTP each
+operation is its own request, so the same bound is kept per client instead
+(``StreamCounts``: a token's subject, or the address of a request without one): one stream
+more is answered 429 ``TOO_MANY_SUBSCRIPTIONS`` before anything is sent, and a stream's place
+is given back when its response ends, however it ends (the client gone, the token expired,
+the server stopping).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from strawberry.http.streaming import HTTPStreamTransport, MultipartSubscriptionTransport
@@ -38,6 +45,7 @@ from strawberry.subscriptions import (
 )
 
 from api.auth import InvalidToken, bearer, verified
+from api.domain.identity import Actor
 from api.graphql.websocket import TOKEN_EXPIRED, TOKEN_REVOKED
 
 SUBSCRIPTION_PROTOCOLS = (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL,
@@ -46,6 +54,48 @@ STREAM_ACCEPTS = re.compile(r"multipart/mixed|text/event-stream", re.IGNORECASE)
 """An ``Accept`` that may ask for a stream: such a request takes Strawberry's way."""
 
 TextStream = Callable[[], AsyncGenerator[str, None]]
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+
+
+class StreamCounts:
+    """Streams each client holds open on this instance, bounded by ``limit``."""
+
+    __slots__ = ("limit", "open")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: dict[str, int] = {}
+
+    @staticmethod
+    def client(actor: Actor | None, address: str) -> str:
+        return f"subject:{actor.subject}" if actor is not None else f"address:{address}"
+
+    def take(self, client: str) -> bool:
+        """One place for ``client``, or False when it holds ``limit`` already."""
+        held = self.open.get(client, 0)
+        if held >= self.limit:
+            return False
+        self.open[client] = held + 1
+        return True
+
+    def give_back(self, client: str) -> None:
+        held = self.open.get(client, 0) - 1
+        if held > 0:
+            self.open[client] = held
+        else:
+            self.open.pop(client, None)
+
+    def holding(self, response: ASGIApp, client: str) -> ASGIApp:
+        """``response``, giving ``client``'s place back when it has run (or failed)."""
+
+        async def counted(scope: Any, receive: Any, send: Any) -> None:
+            try:
+                await response(scope, receive, send)
+            finally:
+                self.give_back(client)
+
+        return counted
 
 
 class StreamEnd:

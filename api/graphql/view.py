@@ -26,7 +26,13 @@ from api.domain.revocation import Revocations
 from api.gateway import FIRST_HEADERS, first_headers
 from api.graphql.context import Context
 from api.graphql.errors import is_unavailable
-from api.graphql.httpsubs import STREAM_ACCEPTS, SUBSCRIPTION_PROTOCOLS, guarded_stream
+from api.graphql.httpsubs import (
+    STREAM_ACCEPTS,
+    SUBSCRIPTION_PROTOCOLS,
+    TOO_MANY_SUBSCRIPTIONS,
+    StreamCounts,
+    guarded_stream,
+)
 from api.graphql.loaders import LazyLoaders
 from api.graphql.persisted import PersistedQueries, PersistedQueryError
 from api.graphql.websocket import GraphQLWSHandler, TransportWSHandler, WebSocketAdapter
@@ -154,6 +160,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.websockets: set[WebSocket] = set()
         self.closed_websockets = 0
         self.persisted = PersistedQueries.from_settings(settings)
+        self.streams = StreamCounts(settings.max_subscriptions_per_connection)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -269,10 +276,26 @@ class GraphQLView(GraphQL[Context, None]):
     async def create_streaming_response(self, request: Any, stream: Any,
                                         sub_response: Response, headers: Any) -> Response:
         """A subscription over HTTP (multipart or SSE) ends, with an error, when its token
-        expires or is revoked, as a websocket closes (``api/graphql/httpsubs.py``)."""
-        transport = self._get_stream_transport_from_headers(request.headers)
-        return await super().create_streaming_response(
-            request, guarded_stream(stream, request, transport, self), sub_response, headers)
+        expires or is revoked, as a websocket closes, and a client holds at most
+        ``max_subscriptions_per_connection`` of them at once (``api/graphql/httpsubs.py``)."""
+        client = StreamCounts.client(getattr(request.state, "actor", None),
+                                     request.client.host if request.client else "unknown")
+        if not self.streams.take(client):
+            limit = self.streams.limit
+            return JSONResponse({"errors": [{
+                "message": f"This client already holds {limit} subscriptions open over "
+                           "HTTP; end one first, or run several on one websocket",
+                "extensions": {"code": TOO_MANY_SUBSCRIPTIONS, "limit": limit}}]},
+                status_code=429, headers={"Retry-After": "1"})
+        try:
+            transport = self._get_stream_transport_from_headers(request.headers)
+            response = await super().create_streaming_response(
+                request, guarded_stream(stream, request, transport, self), sub_response,
+                headers)
+        except BaseException:
+            self.streams.give_back(client)
+            raise
+        return self.streams.holding(response, client)  # type: ignore[return-value]
 
     async def _post(self, scope: Any, receive: Any, send: Any) -> None:
         """A JSON POST of a ready document (see ``BackOrdersSchema``) without the parts of

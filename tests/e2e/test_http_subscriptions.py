@@ -5,9 +5,11 @@ token, a token that expires mid-stream, a limit)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -143,3 +145,78 @@ async def test_resume_with_since_version_replays_what_came_after_it(
         kind, data = await asyncio.wait_for(anext(sse_events(stream)), 10)
     assert kind == "next"
     assert json.loads(data)["data"]["backOrderUpdated"]["version"] == 1
+
+
+async def test_resume_over_sse_replays_every_later_version_in_order_then_goes_live(
+        client: httpx.AsyncClient, live: ServerProcess) -> None:
+    staff, bob = live.token("ops", Role.STAFF), live.token("bob")
+    await graphql(client, """mutation { createProduct(input: {sku: "KR", name: "Kettle",
+      price: "20.00", onHand: 0}) { __typename } }""", staff)
+    placed = await graphql(client, """mutation($key: String!) {
+      placeOrder(input: {lines: [{sku: "KR", quantity: 5}], idempotencyKey: $key}) {
+        ... on PlaceOrderPayload { order { backOrders { id } } } } }""", bob, key="h-replay")
+    back_order = placed["placeOrder"]["order"]["backOrders"][0]["id"]
+    restock = 'mutation { adjustStock(sku: "KR", delta: 1) { __typename } }'
+    for _ in range(3):  # each unit allocated is a new version: 2, 3, 4
+        await graphql(client, restock, staff)
+    query = ("subscription($id: ID!, $since: Int) { backOrderUpdated(id: $id, "
+             "sinceVersion: $since) { version allocatedQuantity } }")
+    async with client.stream("POST", "/graphql", json={
+            "query": query, "variables": {"id": back_order, "since": 2}},
+            headers={**SSE, "Authorization": f"Bearer {bob}"}) as stream:
+        events = sse_events(stream)
+        seen = []
+        for _ in range(2):
+            kind, data = await asyncio.wait_for(anext(events), 10)
+            assert kind == "next"
+            seen.append(json.loads(data)["data"]["backOrderUpdated"])
+        await graphql(client, restock, staff)
+        kind, data = await asyncio.wait_for(anext(events), 10)
+        seen.append(json.loads(data)["data"]["backOrderUpdated"])
+    assert [event["version"] for event in seen] == [3, 4, 5]
+    assert [event["allocatedQuantity"] for event in seen] == [2, 3, 4]
+
+
+@pytest.mark.parametrize("accept", [SSE, MULTIPART], ids=["sse", "multipart"])
+async def test_one_client_holds_a_bounded_number_of_http_subscriptions(
+        tmp_path: Path, accept: dict[str, str]) -> None:
+    server = ServerProcess(f"sqlite://{tmp_path / 'l.sqlite3'}", tmp_path / "l.log",
+                           BACKORDERS_MAX_SUBSCRIPTIONS_PER_CONNECTION="2")
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            await graphql(http, CREATE, server.token("ops", Role.STAFF))
+            dave = {**accept, "Authorization": f"Bearer {server.token('dave')}"}
+
+            async def opened(headers: dict[str, str]) -> tuple[contextlib.AsyncExitStack,
+                                                                httpx.Response]:
+                stack = contextlib.AsyncExitStack()
+                response = await stack.enter_async_context(http.stream(
+                    "POST", "/graphql", json={"query": STOCK}, headers=headers))
+                return stack, response
+
+            first, second = await opened(dave), await opened(dave)
+            assert first[1].status_code == second[1].status_code == 200
+            over = await http.post("/graphql", json={"query": STOCK}, headers=dave)
+            assert over.status_code == 429
+            error = over.json()["errors"][0]
+            assert error["extensions"] == {"code": "TOO_MANY_SUBSCRIPTIONS", "limit": 2}
+            # Another client is not held back by dave's streams, nor is a plain query.
+            erin = {**accept, "Authorization": f"Bearer {server.token('erin')}"}
+            other = await opened(erin)
+            assert other[1].status_code == 200
+            query = await graphql(http, '{ product(sku: "KB") { sku } }',
+                                  server.token("dave"))
+            assert query["product"]["sku"] == "KB"
+            # A stream that ends gives its place back.
+            await first[0].aclose()
+            for _ in range(50):
+                again = await opened(dave)
+                if again[1].status_code == 200:
+                    break
+                await again[0].aclose()
+                await asyncio.sleep(0.1)
+            assert again[1].status_code == 200
+            for stack, _ in (second, other, again):
+                await stack.aclose()
+    finally:
+        server.stop()
