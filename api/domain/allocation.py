@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from api.domain.errors import OutOfStock
+from api.domain.errors import CustomerLimitReached, OutOfStock
 from api.domain.model import Policy, QueueEntry, Stock
 
 
@@ -77,3 +77,15 @@ def _refusal_reason(policy: Policy, discontinued: bool) -> str:
     if not policy.allow_backorders:
         return "back orders not allowed"
     return "back-order cap reached"
+
+
+def check_customer_limit(sku: str, policy: Policy, held: int, backordered: int) -> None:
+    """Refuse a line whose back-ordered units would take its customer past the product's
+    ``customer_limit``, counting the units of the customer's open back orders (``held``:
+    waiting, part or fully allocated, not shipped or cancelled). Units taken from free stock
+    are not back orders and do not count; a line that back-orders nothing always passes."""
+    limit = policy.customer_limit
+    if limit is None or backordered == 0:
+        return
+    if held + backordered > limit:
+        raise CustomerLimitReached(sku, limit, held, backordered)

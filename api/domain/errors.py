@@ -56,6 +56,20 @@ class OutOfStock(DomainError):
         self.reason = reason
 
 
+class CustomerLimitReached(DomainError):
+    """The order would take one customer over the product's limit of units on back order."""
+
+    code = "CUSTOMER_LIMIT_REACHED"
+
+    def __init__(self, sku: str, limit: int, held: int, requested: int) -> None:
+        super().__init__(f"{sku}: at most {limit} units on back order per customer; you have "
+                         f"{held}, this order would add {requested}")
+        self.sku = sku
+        self.limit = limit
+        self.held = held
+        self.requested = requested
+
+
 class InvalidTransition(DomainError):
     code = "INVALID_TRANSITION"
 

@@ -45,6 +45,9 @@ class Policy:
     release_date: date | None = None
     delay_grace_days: int = 2
     low_stock_threshold: int = 5
+    customer_limit: int | None = None
+    """At most this many units one customer may have on back order (or pre-order) at once;
+    None for no limit."""
 
     def is_preorder(self, today: date) -> bool:
         return self.release_date is not None and today < self.release_date

@@ -57,6 +57,20 @@ class OutOfStockError(Error):
 
 
 @strawberry.type(description=(
+    "A line would take the customer past the product's limit of units on back order or "
+    "pre-order per customer (CUSTOMER_LIMIT_REACHED); nothing was placed."))
+class CustomerLimitReachedError(Error):
+    sku: str = strawberry.field(description="The product of the line.")
+    limit: int = strawberry.field(
+        description="Units one customer may have on back order of it at once.")
+    held: int = strawberry.field(description=(
+        "Units the customer has on back order of it already (open back orders, allocated "
+        "or not, until shipped or cancelled)."))
+    requested: int = strawberry.field(
+        description="Units this line would have put on back order.")
+
+
+@strawberry.type(description=(
     "The thing is not in a state that allows this (INVALID_TRANSITION), e.g. cancelling a "
     "shipped back order."))
 class InvalidTransitionError(Error):
@@ -127,6 +141,12 @@ EXCEPTION_HANDLERS = [
         OutOfStockError,
         lambda e: {"sku": e.sku, "requested": e.requested, "orderable": e.orderable,
                    "reason": e.reason},
+    ),
+    _handler(
+        errors.CustomerLimitReached,
+        CustomerLimitReachedError,
+        lambda e: {"sku": e.sku, "limit": e.limit, "held": e.held,
+                   "requested": e.requested},
     ),
     _handler(
         errors.InvalidTransition,

@@ -15,6 +15,7 @@ from api.graphql.context import Info
 from api.graphql.delivery import Notification
 from api.graphql.demand import DemandMutations
 from api.graphql.errors import (
+    CustomerLimitReachedError,
     DuplicateSkuError,
     ForbiddenError,
     IdempotencyConflictError,
@@ -69,6 +70,12 @@ class BackorderPolicyInput:
         "3650 (default 2)."))
     low_stock_threshold: int | None = strawberry.field(
         default=None, description="At or below this many free units: LOW_STOCK (default 5).")
+    customer_limit: int | None = strawberry.field(default=None, description=(
+        "At most this many units one customer may have on back order or pre-order at once, "
+        "1 or more (an order over it gets CustomerLimitReachedError); null keeps the limit "
+        "(none by default), see clearCustomerLimit."))
+    clear_customer_limit: bool = strawberry.field(
+        default=False, description="True removes the per-customer limit.")
     discontinued: bool | None = strawberry.field(
         default=None, description="True stops new orders; open back orders stay.")
 
@@ -78,7 +85,8 @@ class BackorderPolicyInput:
             clear_cap=self.clear_backorder_cap, lead_time_days=self.lead_time_days,
             handling_days=self.handling_days, release_date=self.release_date,
             clear_release_date=self.clear_release_date, delay_grace_days=self.delay_grace_days,
-            low_stock_threshold=self.low_stock_threshold, discontinued=self.discontinued,
+            low_stock_threshold=self.low_stock_threshold, customer_limit=self.customer_limit,
+            clear_customer_limit=self.clear_customer_limit, discontinued=self.discontinued,
         )
 
 
@@ -175,7 +183,8 @@ ProductResult = _union("ProductResult", "product", ProductPayload, *COMMON, Dupl
 RestockResult = _union("RestockResult", "restock", RestockPayload, *COMMON,
                        InvalidTransitionError)
 PlaceOrderResult = _union("PlaceOrderResult", "order", PlaceOrderPayload, *COMMON,
-                          OutOfStockError, IdempotencyConflictError, RateLimitedError)
+                          OutOfStockError, CustomerLimitReachedError, IdempotencyConflictError,
+                          RateLimitedError)
 OrderLineResult = _union("OrderLineResult", "order line", OrderLinePayload, *COMMON,
                          InvalidTransitionError)
 NotificationResult = _union("NotificationResult", "message", NotificationPayload, *COMMON,

@@ -135,6 +135,9 @@ class BackorderPolicy:
         "`delayed`."))
     low_stock_threshold: int = strawberry.field(description=(
         "At or below this many free units, availability is LOW_STOCK."))
+    customer_limit: int | None = strawberry.field(description=(
+        "At most this many units one customer may have on back order or pre-order at once "
+        "(units bought from free stock do not count); null for no limit."))
 
 
 @strawberry.type(description="Staff only: a product's open queue in figures.")

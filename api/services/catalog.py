@@ -35,6 +35,8 @@ class PolicyChange:
     clear_release_date: bool = False
     delay_grace_days: int | None = None
     low_stock_threshold: int | None = None
+    customer_limit: int | None = None
+    clear_customer_limit: bool = False
     discontinued: bool | None = None
 
 
@@ -120,6 +122,8 @@ def apply_change(policy: Policy, change: PolicyChange) -> Policy:
         policy = replace(policy, cap=None)
     if change.clear_release_date:
         policy = replace(policy, release_date=None)
+    if change.clear_customer_limit:
+        policy = replace(policy, customer_limit=None)
     return policy
 
 
@@ -130,6 +134,8 @@ def _checked(policy: Policy) -> Policy:
     validation.days(policy.handling_days, "handlingDays")
     validation.days(policy.delay_grace_days, "delayGraceDays")
     validation.non_negative(policy.low_stock_threshold, "lowStockThreshold")
+    if policy.customer_limit is not None:
+        validation.positive(policy.customer_limit, "customerLimit")
     return policy
 
 
@@ -142,4 +148,5 @@ def _policy_columns(policy: Policy) -> dict[str, object]:
         "release_date": policy.release_date,
         "delay_grace_days": policy.delay_grace_days,
         "low_stock_threshold": policy.low_stock_threshold,
+        "customer_limit": policy.customer_limit,
     }

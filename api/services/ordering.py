@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from api.domain import validation
-from api.domain.allocation import LinePlan, plan_line
+from api.domain.allocation import LinePlan, check_customer_limit, plan_line
 from api.domain.errors import Forbidden, IdempotencyConflict, InvalidInput
 from api.domain.identity import Actor, require_actor
 from api.domain.model import Supply
@@ -132,6 +132,7 @@ async def _place_lines(
                   products[line.sku].policy, products[line.sku].discontinued, today)
         for line in requested
     ]
+    await _check_customer_limits(order.customer_id, requested, plans, products)
     queues = {line.sku: known_tail(products[line.sku])
               or await tail_and_supply(products[line.sku].id)
               for line, plan in zip(requested, plans, strict=True) if plan.backorder}
@@ -162,6 +163,19 @@ async def _place_lines(
     for product_id, before in waited.items():
         _alert_if_cap_reached(by_id[product_id], before, changes)
     return at_tail
+
+
+async def _check_customer_limits(customer: str, requested: list[LineRequest],
+                                 plans: list[LinePlan], products: dict[str, Product]) -> None:
+    """Under the products' locks, so two orders of one customer cannot both pass."""
+    limited = {products[line.sku].id: (line.sku, plan.backorder)
+               for line, plan in zip(requested, plans, strict=True)
+               if plan.backorder and products[line.sku].customer_limit is not None}
+    if not limited:
+        return
+    held = await statements.units_on_back_order(customer, list(limited))
+    for product_id, (sku, backordered) in limited.items():
+        check_customer_limit(sku, products[sku].policy, held.get(product_id, 0), backordered)
 
 
 NO_MONEY = Decimal("0.00")

@@ -43,6 +43,7 @@ class Product(Model):
     release_date = fields.DateField(null=True)
     delay_grace_days = fields.IntField(default=2)
     low_stock_threshold = fields.IntField(default=5)
+    customer_limit = fields.IntField(null=True)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -60,6 +61,7 @@ class Product(Model):
             release_date=self.release_date,
             delay_grace_days=self.delay_grace_days,
             low_stock_threshold=self.low_stock_threshold,
+            customer_limit=self.customer_limit,
         )
 
     @property

@@ -285,3 +285,13 @@ async def claimable_notifications(model: type[M], now: Any, held: Any, limit: in
     due = fields["due_at"]
     return await fetch_models(model, sql, [due.to_db_value(now, model),
                                            due.to_db_value(held, model), limit])
+
+
+async def units_on_back_order(customer_id: str, product_ids: Sequence[int]) -> dict[int, int]:
+    """Units of ``customer_id``'s open back orders (not shipped or cancelled) per product."""
+    marks = ", ".join(f"${n}" for n in range(2, len(product_ids) + 2))
+    rows = await fetch(
+        "SELECT product_id, SUM(quantity) AS units FROM back_order WHERE customer_id = $1"
+        f" AND product_id IN ({marks}) AND status IN ('WAITING', 'PARTIALLY_ALLOCATED',"
+        " 'ALLOCATED') GROUP BY product_id", [customer_id, *product_ids])
+    return {int(row["product_id"]): int(row["units"]) for row in rows}

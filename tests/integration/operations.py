@@ -27,6 +27,7 @@ mutation($input: PlaceOrderInput!) {
     ... on Error { code message }
     ... on InvalidInputError { field }
     ... on OutOfStockError { sku requested orderable reason }
+    ... on CustomerLimitReachedError { sku limit held requested }
   }
 }"""
 
@@ -81,8 +82,10 @@ UPDATE_POLICY = """
 mutation($sku: String!, $input: BackorderPolicyInput!) {
   updateBackorderPolicy(sku: $sku, input: $input) {
     __typename
-    ... on ProductPayload { product { availability policy { allowBackorders backorderCap } } }
+    ... on ProductPayload { product { availability policy { allowBackorders backorderCap
+      customerLimit } } }
     ... on Error { code message }
+    ... on InvalidInputError { field }
   }
 }"""
 

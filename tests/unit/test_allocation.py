@@ -9,8 +9,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from api.domain.allocation import Grant, LinePlan, allocate, orderable_units, plan_line
-from api.domain.errors import OutOfStock
+from api.domain.allocation import (
+    Grant,
+    LinePlan,
+    allocate,
+    check_customer_limit,
+    orderable_units,
+    plan_line,
+)
+from api.domain.errors import CustomerLimitReached, OutOfStock
 from api.domain.model import Policy, QueueEntry, Stock
 from tests.unit.strategies import START, queues
 
@@ -328,3 +335,35 @@ def test_discontinued_product_always_refuses(requested: int, stock: Stock, polic
         plan_line("SKU", requested, stock, policy, True, TODAY)
 
     assert raised.value.reason == "discontinued"
+
+
+limits = st.one_of(st.none(), st.integers(1, 20))
+
+
+@PROPERTY
+@given(limit=limits, held=st.integers(0, 25), backordered=st.integers(0, 25))
+def test_the_customer_limit_passes_exactly_the_lines_that_stay_within_it(
+        limit: int | None, held: int, backordered: int) -> None:
+    policy = Policy(customer_limit=limit)
+    within = limit is None or backordered == 0 or held + backordered <= limit
+    if within:
+        check_customer_limit("KB", policy, held, backordered)
+        return
+    with pytest.raises(CustomerLimitReached) as refused:
+        check_customer_limit("KB", policy, held, backordered)
+    assert (refused.value.limit, refused.value.held, refused.value.requested) == (
+        limit, held, backordered)
+
+
+@PROPERTY
+@given(limit=st.integers(1, 20), orders=st.lists(st.integers(1, 6), max_size=15))
+def test_orders_one_after_another_never_hold_more_than_the_limit(
+        limit: int, orders: list[int]) -> None:
+    held = 0
+    for units in orders:
+        try:
+            check_customer_limit("KB", Policy(customer_limit=limit), held, units)
+        except CustomerLimitReached:
+            continue
+        held += units
+        assert held <= limit
