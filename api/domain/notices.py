@@ -20,10 +20,13 @@ RETRYABLE_STATUSES = frozenset({NotificationStatus.SET_ASIDE, NotificationStatus
 MOOTS: dict[str, frozenset[str]] = {
     "PLACED": frozenset(),
     "DATE_CHANGED": frozenset(),
-    "ALLOCATED": frozenset({"DATE_CHANGED", "DELAY_OFFER", "ALLOCATED"}),
+    "PRIORITY_CHANGED": frozenset({"DATE_CHANGED", "PRIORITY_CHANGED"}),
+    "ALLOCATED": frozenset({"DATE_CHANGED", "DELAY_OFFER", "ALLOCATED", "PRIORITY_CHANGED"}),
     "DELAY_OFFER": frozenset({"DATE_CHANGED", "DELAY_OFFER"}),
-    "SHIPPED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER"}),
-    "CANCELLED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER"}),
+    "SHIPPED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER",
+                          "PRIORITY_CHANGED"}),
+    "CANCELLED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER",
+                            "PRIORITY_CHANGED"}),
 }
 """A later event -> the events of the same back order it makes moot, when not yet sent.
 A back order that shipped or was cancelled leaves nothing to say about its place in line,

@@ -92,6 +92,9 @@ NotificationEvent = described(E, "NotificationEvent", (
     E.DELAY_OFFER: (
         "A back order's estimate moved beyond its promised date (plus the product's "
         "`delayGraceDays`): it may be cancelled with a full refund."),
+    E.PRIORITY_CHANGED: (
+        "Staff changed a waiting back order's priority: its place in line and date, as they "
+        "are now (the places and dates of the others behind or ahead move by DATE_CHANGED)."),
     E.ACCESS_GRANTED: "Access to a digital product was granted (no message is sent for it "
                       "yet).",
     E.CAP_REACHED: "Staff alert: a product's back-order cap was reached.",

@@ -326,6 +326,23 @@ class Mutation(WebhookMutations, DemandMutations):
         row = await backorders.cancel_back_order(info.context.actor, parse_id(id), reason)
         return BackOrderPayload(back_order=row)
 
+    @strawberry.mutation(description=(
+        "Staff: change a waiting back order's priority (higher goes first; -100 to 100, 0 "
+        "by default), e.g. for a VIP or a replacement for a damaged unit. The places, units "
+        "ahead and dates of the whole queue move, each affected customer sees it live, the "
+        "back order's customer is told (PRIORITY_CHANGED) and its history says who and "
+        "why. The same priority again changes nothing."))
+    async def set_back_order_priority(
+        self, info: Info, id: BackOrderId,
+        priority: Annotated[int, strawberry.argument(
+            description="The new priority, -100 to 100.")],
+        reason: Annotated[str, strawberry.argument(
+            description="Why, for the record (required, at most 200 characters).")],
+    ) -> BackOrderResult:  # type: ignore[valid-type]
+        row = await backorders.set_back_order_priority(
+            info.context.actor, parse_id(id), priority, reason)
+        return BackOrderPayload(back_order=row)
+
     @strawberry.mutation(description="Staff: ship an allocated back order.")
     async def ship_back_order(
         self, info: Info, id: BackOrderId, tracking_code: TrackingCode = "",

@@ -222,7 +222,9 @@ class Restock:
 class BackOrderEvent:
     kind: str = strawberry.field(description=(
         "What happened: PLACED, PARTIALLY_ALLOCATED, ALLOCATED, QUEUE_MOVED, DATE_CHANGED, "
-        "ESTIMATE_BASIS_CHANGED, DELAYED, BACK_ON_TIME, SHIPPED, CANCELLED or REFUNDED."))
+        "ESTIMATE_BASIS_CHANGED, DELAYED, BACK_ON_TIME, PRIORITY_CHANGED (staff moved it: "
+        "`previous_priority`, `priority`, `reason`, `by`), SHIPPED, CANCELLED or "
+        "REFUNDED."))
     status: BackOrderStatus = strawberry.field(
         description="The back order's status after it.")
     version: int = strawberry.field(description="The back order's version after it.")

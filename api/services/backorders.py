@@ -7,6 +7,7 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from api.domain import validation
 from api.domain.errors import InvalidTransition, NotFound, NotReleased
 from api.domain.identity import Actor, require_actor, require_staff
 from api.domain.model import QUEUED_STATUSES, Status
@@ -52,6 +53,37 @@ async def cancel_back_order(
         await Order.filter(id=back_order.order_id).update(
             amount_refunded=F("amount_refunded") + refund
         )
+        await resync_queue(product, changes)
+        await changes.flush()
+    return back_order
+
+
+async def set_back_order_priority(
+    actor: Actor | None, back_order_id: int, priority: int, reason: str,
+    now: datetime | None = None,
+) -> BackOrder:
+    """Staff move a waiting back order in its queue (a VIP, a replacement for a damaged
+    unit): the whole queue's places, units ahead and dates follow; the history says who and
+    why. The same priority again changes nothing."""
+    staff = require_staff(actor)
+    priority = inputs.priority(priority)
+    reason = validation.text(reason, "reason", inputs.REASON_LENGTH)
+    changes = Changes(now or utcnow())
+    async with in_transaction():
+        product, back_order = await _lock(back_order_id)
+        if back_order.status not in QUEUED_STATUSES:
+            raise InvalidTransition("back order", back_order.status.value, "REPRIORITIZED")
+        if back_order.priority == priority:
+            return back_order
+        previous = back_order.priority
+        # Saved before the resync, which reads the queue in order from the database.
+        await BackOrder.filter(id=back_order.id).update(priority=priority)
+        back_order.priority = priority
+        changes.touch(back_order, "priority")
+        changes.record(back_order, "PRIORITY_CHANGED", previous_priority=previous,
+                       priority=priority, reason=reason, by=staff.subject,
+                       previous_position=back_order.queue_position,
+                       previous=back_order.estimated_ship_date)
         await resync_queue(product, changes)
         await changes.flush()
     return back_order

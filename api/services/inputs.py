@@ -68,6 +68,17 @@ def reason(value: str) -> str:
     return validation.text(value, "reason", REASON_LENGTH, required=False)
 
 
+PRIORITY_RANGE = (-100, 100)
+
+
+def priority(value: int, field: str = "priority") -> int:
+    """A back order's priority: higher goes first in its queue; 0 for everyone by default."""
+    low, high = PRIORITY_RANGE
+    if value < low or value > high:
+        raise InvalidInput(field, f"must be between {low} and {high}")
+    return value
+
+
 def cursor(value: str, field: str = "after") -> str:
     return validation.lookup(value, field, CURSOR_LENGTH)
 

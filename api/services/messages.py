@@ -30,6 +30,7 @@ EVENT_FOR = {
     "SHIPPED": "SHIPPED",
     "CANCELLED": "CANCELLED",
     "DELAYED": "DELAY_OFFER",
+    "PRIORITY_CHANGED": "PRIORITY_CHANGED",
 }
 MOOTS_DATE = {later for later, earlier in MOOTS.items() if "DATE_CHANGED" in earlier}
 STAFF = Channel.STAFF.value

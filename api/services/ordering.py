@@ -234,8 +234,7 @@ def _customer(actor: Actor, customer_id: str | None, priority: int) -> str:
         if priority != 0:
             raise Forbidden("only staff set a priority")
         return actor.subject
-    if priority < -100 or priority > 100:
-        raise InvalidInput("priority", "must be between -100 and 100")
+    inputs.priority(priority)
     return validation.text(customer_id or actor.subject, "customerId", inputs.CUSTOMER_ID)
 
 

@@ -55,6 +55,8 @@ MUTATIONS = {
                    'idempotencyKey: "m"}) ' + R + " }", D, A, A, A),
     "cancelBackOrder": ('mutation { cancelBackOrder(id: "{bo}") ' + R + " }", D, A, D, A),
     "shipBackOrder": ('mutation { shipBackOrder(id: "{bo}") ' + R + " }", D, D, D, A),
+    "setBackOrderPriority": ('mutation { setBackOrderPriority(id: "{bo}", priority: 5, '
+                             'reason: "vip") ' + R + " }", D, D, D, A),
     "shipOrderLine": ('mutation { shipOrderLine(id: "{line}") ' + R + " }", D, D, D, A),
     "setNotificationPreferences": ("mutation { setNotificationPreferences(input: "
                                    '{email: "x@example.com"}) ' + R + " }", D, A, A, A),

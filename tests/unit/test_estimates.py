@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from itertools import accumulate
 
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from api.domain.estimates import Estimate, allocated_ship_date, estimate_queue, is_delayed
 from api.domain.model import Policy, QueueEntry, Supply
+from api.domain.queue import in_queue_order
 from tests.unit.strategies import START, queues
 
 TODAY = date(2025, 3, 10)
@@ -272,3 +274,29 @@ def test_delayed_exactly_when_past_promise_plus_grace(
     delayed = is_delayed(estimate, promised, Policy(delay_grace_days=grace))
 
     assert delayed == ((estimate - promised).days > grace)
+
+
+@PROPERTY
+@given(queues, free_units, supplies, policies, st.data())
+def test_raising_one_priority_moves_it_forward_and_nobody_else_forward(
+    queue: list[QueueEntry], free: int, supply: list[Supply], policy: Policy,
+    data: st.DataObject,
+) -> None:
+    """What ``setBackOrderPriority`` does to a queue: the raised back order's place and date
+    never get worse, every other's never get better, and the new queue's dates still never
+    decrease along it."""
+    if not queue:
+        return
+    moved = data.draw(st.sampled_from(queue))
+    raised = replace(moved, priority=moved.priority + data.draw(st.integers(1, 5)))
+    after = in_queue_order([raised if e.id == moved.id else e for e in queue])
+    before_estimates = estimate_queue(queue, free, supply, policy, TODAY)
+    after_estimates = estimate_queue(after, free, supply, policy, TODAY)
+    dates = [after_estimates[entry.id].ship_date for entry in after]
+    assert dates == sorted(dates)
+    for entry in queue:
+        old, new = before_estimates[entry.id], after_estimates[entry.id]
+        if entry.id == moved.id:
+            assert new.position <= old.position and new.ship_date <= old.ship_date
+        else:
+            assert new.position >= old.position and new.ship_date >= old.ship_date

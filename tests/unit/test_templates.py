@@ -17,7 +17,7 @@ from notifiers import CHANNELS, EVENTS, render
 
 TODAY = date(2026, 3, 2)
 CUSTOMER_EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "CANCELLED",
-                   "DELAY_OFFER")
+                   "DELAY_OFFER", "PRIORITY_CHANGED")
 STAFF_EVENTS = ("RESTOCK_OVERDUE", "CAP_REACHED")
 
 
@@ -51,6 +51,7 @@ WRITTEN_IN = {
     "PLACED": (*QUEUED, Status.ALLOCATED),  # a pre-order with stock is set aside at once
     "DATE_CHANGED": QUEUED,
     "DELAY_OFFER": QUEUED,
+    "PRIORITY_CHANGED": QUEUED,  # a priority change that gave units lets ALLOCATED say it
     "ALLOCATED": (Status.PARTIALLY_ALLOCATED, Status.ALLOCATED),
     "SHIPPED": (Status.SHIPPED,),
     "CANCELLED": (Status.CANCELLED,),
