@@ -25,6 +25,7 @@ from api.realtime.collector import Collector
 from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
 from api.realtime.revocations import RevocationPoller
+from api.scheduling.sweeper import Sweeper
 from api.settings import Settings
 from api.store.database import check_writes, config_of, is_postgres, missing_migrations
 from api.store.leadership import Leadership
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if webhooks is not None:
             webhooks.wake()
 
+    sweeper = (Sweeper(settings.sweep_seconds, settings.compensation, after_mutation)
+               if settings.dispatcher == "inprocess" else None)
     limits = RateLimits(settings)
     schema = build_schema(settings)
     graphql = GraphQLView(schema, settings, hub=hub,
@@ -70,11 +73,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await dispatcher.start()
             if webhooks is not None:
                 await webhooks.start()
+            if sweeper is not None:
+                await sweeper.start()
             collector.start()
             try:
                 yield
             finally:
                 await collector.stop()
+                if sweeper is not None:
+                    await sweeper.stop()
                 if webhooks is not None:
                     await webhooks.stop()
                 if dispatcher is not None:
@@ -141,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.hub = hub
     app.state.relay = relay
     app.state.webhooks = webhooks
+    app.state.sweeper = sweeper
     app.state.revocations = revocations
     app.state.graphql_view = graphql
     return app

@@ -152,6 +152,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from api import tracing
     from api.notifications.setup import dispatcher_from
+    from api.scheduling.sweeper import Sweeper
     from api.store.database import config_of
     from api.webhooks.setup import webhooks_from
 
@@ -161,14 +162,22 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         await Tortoise.init(config=config_of(settings))
         dispatcher = dispatcher_from(settings)
         webhooks = webhooks_from(settings, name=dispatcher.name)
+
+        def wake() -> None:
+            dispatcher.wake()
+            webhooks.wake()
+
+        sweeper = Sweeper(settings.sweep_seconds, settings.compensation, wake)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await dispatcher.start()
         await webhooks.start()
+        await sweeper.start()
         print(f"backorders: worker {dispatcher.name} dispatching", flush=True)
         await stop.wait()
+        await sweeper.stop()
         await webhooks.stop()
         await dispatcher.stop()
         await Tortoise.close_connections()

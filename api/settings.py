@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from decimal import Decimal
 from typing import Literal, get_args, get_origin
 
 from limits import parse as parse_rate
@@ -12,6 +13,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.domain.currencies import CurrencyCode
+from api.domain.promises import Compensation
 
 DEV_SECRET = "backorders-development-secret-change-me"
 
@@ -191,6 +193,17 @@ class Settings(BaseSettings):
     """How long delivered deliveries stay in the delivery log."""
     public_url: str | None = None
     """The base of the order links in messages."""
+    sweep_seconds: float = Field(60, gt=0, le=3600)
+    """How often the scheduled promises are kept (a cancel-by day passed, compensation owed),
+    wherever the dispatcher runs; each is done exactly once, whichever instance finds it."""
+    compensation_after_days: int | None = Field(None, ge=0, le=365)
+    """The shop's compensation for late back orders: an open back order more than this many
+    days past its promised date is credited once (with `BACKORDERS_COMPENSATION_AMOUNT` or
+    `_PERCENT`); a product's own policy wins. Unset: none."""
+    compensation_amount: Decimal | None = Field(None, gt=0, max_digits=14, decimal_places=2)
+    """The shop's compensation as a fixed credit (at most what the back order cost)."""
+    compensation_percent: Decimal | None = Field(None, gt=0, le=100, decimal_places=2)
+    """The shop's compensation as a percent of what the back order cost."""
 
     @field_validator("database_url")
     @classmethod
@@ -257,7 +270,21 @@ class Settings(BaseSettings):
         if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
             raise ValueError("BACKORDERS_WEBHOOK_LEASE_SECONDS must be longer than "
                              "BACKORDERS_WEBHOOK_TIMEOUT_SECONDS")
+        if self.compensation_amount is not None and self.compensation_percent is not None:
+            raise ValueError("set BACKORDERS_COMPENSATION_AMOUNT or _PERCENT, not both")
+        has_credit = (self.compensation_amount or self.compensation_percent) is not None
+        if has_credit != (self.compensation_after_days is not None):
+            raise ValueError("BACKORDERS_COMPENSATION_AFTER_DAYS and one of "
+                             "BACKORDERS_COMPENSATION_AMOUNT or _PERCENT go together")
         return self
+
+    @property
+    def compensation(self) -> Compensation | None:
+        """The shop's compensation policy for late back orders, or None."""
+        if self.compensation_after_days is None:
+            return None
+        return Compensation(self.compensation_after_days, self.compensation_amount,
+                            self.compensation_percent)
 
     @property
     def webhook_private_allowed(self) -> bool:

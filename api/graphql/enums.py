@@ -88,10 +88,15 @@ NotificationEvent = described(E, "NotificationEvent", (
         "message with the final date)."),
     E.ALLOCATED: "Units were set aside for a back order, in part or in full.",
     E.SHIPPED: "A back order shipped.",
-    E.CANCELLED: "A back order was cancelled and refunded.",
+    E.CANCELLED: ("A back order was cancelled and refunded (by the customer, staff, or "
+                  "itself when its cancel-by day passed unshipped)."),
     E.DELAY_OFFER: (
         "A back order's estimate moved beyond its promised date (plus the product's "
-        "`delayGraceDays`): it may be cancelled with a full refund."),
+        "`delayGraceDays`): the customer is offered to keep waiting (`acceptDelay`) or cancel "
+        "with a full refund; an unanswered offer keeps the back order."),
+    E.COMPENSATED: (
+        "A back order late by more than the compensation policy's days was credited (once; "
+        "the amount is on the back order and its order)."),
     E.PRIORITY_CHANGED: (
         "Staff changed a waiting back order's priority: its place in line and date, as they "
         "are now (the places and dates of the others behind or ahead move by DATE_CHANGED)."),

@@ -11,6 +11,7 @@ import strawberry
 
 from api.domain.errors import RateLimited
 from api.domain.model import Policy
+from api.domain.promises import Compensation
 from api.graphql.context import Info
 from api.graphql.delivery import Notification
 from api.graphql.demand import DemandMutations
@@ -41,9 +42,28 @@ from api.services import (
     deliveries,
     ordering,
     preferences,
+    promises,
     restocks,
     revocations,
 )
+
+
+@strawberry.input(description=(
+    "Compensation for late back orders: once an open back order is more than `afterDays` "
+    "past its promised date, it is credited once with `amount` or `percent` of what it "
+    "cost. Give exactly one of the two."))
+class CompensationInput:
+    after_days: int = strawberry.field(description=(
+        "Days past the promised date before the credit is due, 0 to 365."))
+    amount: Decimal | None = strawberry.field(default=None, description=(
+        "A fixed credit in the shop's currency, as a decimal string, more than zero (never "
+        "more than the back order cost)."))
+    percent: Decimal | None = strawberry.field(default=None, description=(
+        "A percent of what the back order cost, more than 0 and at most 100 (rounded to "
+        "the cent)."))
+
+    def policy(self) -> Compensation:
+        return Compensation(self.after_days, self.amount, self.percent)
 
 
 @strawberry.input(description=(
@@ -76,6 +96,11 @@ class BackorderPolicyInput:
         "(none by default), see clearCustomerLimit."))
     clear_customer_limit: bool = strawberry.field(
         default=False, description="True removes the per-customer limit.")
+    compensation: CompensationInput | None = strawberry.field(default=None, description=(
+        "The product's own compensation for late back orders (it wins over the shop's); "
+        "null keeps it (none by default: the shop's applies), see clearCompensation."))
+    clear_compensation: bool = strawberry.field(default=False, description=(
+        "True removes the product's own compensation: the shop's applies (if any)."))
     discontinued: bool | None = strawberry.field(
         default=None, description="True stops new orders; open back orders stay.")
 
@@ -87,6 +112,8 @@ class BackorderPolicyInput:
             clear_release_date=self.clear_release_date, delay_grace_days=self.delay_grace_days,
             low_stock_threshold=self.low_stock_threshold, customer_limit=self.customer_limit,
             clear_customer_limit=self.clear_customer_limit, discontinued=self.discontinued,
+            compensation=self.compensation.policy() if self.compensation else None,
+            clear_compensation=self.clear_compensation,
         )
 
 
@@ -235,6 +262,7 @@ class Mutation(WebhookMutations, DemandMutations):
         row = await catalog.create_product(
             info.context.actor, input.sku, input.name, input.price, input.digital,
             input.on_hand, _policy(input.policy),
+            compensation=input.policy.change().compensation if input.policy else None,
         )
         return ProductPayload(product=row)
 
@@ -341,6 +369,28 @@ class Mutation(WebhookMutations, DemandMutations):
     ) -> BackOrderResult:  # type: ignore[valid-type]
         row = await backorders.set_back_order_priority(
             info.context.actor, parse_id(id), priority, reason)
+        return BackOrderPayload(back_order=row)
+
+    @strawberry.mutation(description=(
+        "The customer (or staff): set the day after which the back order cancels itself "
+        "with a full refund if it has not shipped (the customer is told); null removes it. "
+        "Today or later, at most two years ahead; the same value again changes nothing."))
+    async def set_back_order_cancel_by(
+        self, info: Info, id: BackOrderId,
+        cancel_by: Annotated[date | None, strawberry.argument(description=(
+            "The last day (ISO 8601 date, UTC) it may ship on; null for no limit."))],
+    ) -> BackOrderResult:  # type: ignore[valid-type]
+        row = await promises.set_cancel_by(info.context.actor, parse_id(id), cancel_by)
+        return BackOrderPayload(back_order=row)
+
+    @strawberry.mutation(description=(
+        "The customer (or staff) answers a delay offer with \"keep waiting\": the back "
+        "order keeps its place and `delayOfferOpen` turns false until a later delay. "
+        "`cancelBackOrder` is the other answer; an unanswered offer keeps the back order. "
+        "With no open offer: InvalidTransitionError (from NO_OFFER or ACCEPTED)."))
+    async def accept_delay(self, info: Info, id: BackOrderId
+                           ) -> BackOrderResult:  # type: ignore[valid-type]
+        row = await promises.accept_delay(info.context.actor, parse_id(id))
         return BackOrderPayload(back_order=row)
 
     @strawberry.mutation(description="Staff: ship an allocated back order.")

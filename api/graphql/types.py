@@ -18,10 +18,12 @@ from strawberry.scalars import JSON
 from api.domain import validation
 from api.domain.estimates import quote
 from api.domain.model import Availability as AvailabilityValue
+from api.domain.promises import delay_offer_open
 from api.graphql.context import Info
 from api.graphql.enums import Availability, BackOrderStatus, CurrencyCode, RestockStatus
 from api.graphql.fields import column, executor_field, helper, known
 from api.services.clock import utcnow
+from api.services.promises import product_compensation
 from api.services.reads import Page, encode_cursor, product_availability
 from api.store import models
 
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from api.graphql.delivery import Notification
 
 T = TypeVar("T")
+
+helper(delay_offer_open)
+helper(product_compensation)
 
 
 @helper
@@ -138,6 +143,23 @@ class BackorderPolicy:
     customer_limit: int | None = strawberry.field(description=(
         "At most this many units one customer may have on back order or pre-order at once "
         "(units bought from free stock do not count); null for no limit."))
+    compensation: CompensationPolicy | None = column(
+        "product_compensation(r)", description=(
+            "The product's own compensation for late back orders; null when it has none "
+            "(then the shop's applies, if the shop set one)."))
+
+
+@strawberry.type(description=(
+    "Compensation for late back orders: an open back order more than `afterDays` past its "
+    "promised date is credited once, with `amount` or `percent` of what it cost."))
+class CompensationPolicy:
+    after_days: int = strawberry.field(
+        description="Days past the promised date before the credit is due.")
+    amount: Money | None = column(
+        f"(r.amount, {SHOP_CURRENCY}) if r.amount is not None else None",
+        description="A fixed credit (never more than the back order cost); null for a percent.")
+    percent: Decimal | None = strawberry.field(description=(
+        "A percent of what the back order cost (rounded to the cent); null for an amount."))
 
 
 @strawberry.type(description="Staff only: a product's open queue in figures.")
@@ -276,6 +298,25 @@ class BackOrder:
                                description="The price of one unit when it was ordered.")
     refunded_amount: Money = column(f"(r.refunded_amount, {SHOP_CURRENCY})",
                                     description="What was refunded (zero unless cancelled).")
+    cancel_by: date | None = strawberry.field(description=(
+        "The customer's limit (ISO 8601 date, UTC): not shipped by the end of this day, it "
+        "cancels itself with a full refund and the customer is told. Null when none; set "
+        "with `setBackOrderCancelBy`."))
+    delay_offer_open: bool = column(
+        "delay_offer_open(r.delayed, r.delay_offered_at, r.delay_accepted_at)",
+        description=(
+            "True while the customer has been offered, for a delay past the grace, to keep "
+            "waiting or cancel and has not answered (`acceptDelay` keeps it, "
+            "`cancelBackOrder` cancels). An unanswered offer keeps the back order."))
+    delay_accepted_at: datetime | None = strawberry.field(description=(
+        "When the customer last chose to keep waiting after a delay (ISO 8601, UTC); null "
+        "if never."))
+    compensated_amount: Money = column(
+        f"(r.compensated_amount, {SHOP_CURRENCY})",
+        description=("The credit given for being late (the product's or the shop's "
+                     "compensation policy; at most once); zero when none."))
+    compensated_at: datetime | None = strawberry.field(description=(
+        "When the credit for being late was given (ISO 8601, UTC); null if not (yet)."))
     customer: Customer = column("r.customer_id", description="Who it is for.")
     product: Product = known("products", "r.product_id",
                              description="The product it waits for.")
@@ -326,6 +367,9 @@ class Order:
                                    description="What was charged for every line, in full.")
     amount_refunded: Money = column("(r.amount_refunded, r.currency)",
                                     description="What was refunded (cancelled back orders).")
+    amount_credited: Money = column("(r.amount_credited, r.currency)", description=(
+        "Compensation credited for late back orders (a credit recorded for the shop to "
+        "honour; no payment is moved)."))
 
     @executor_field("loads a list", description="Its lines, one per product.")
     async def lines(root: models.Order, info: Info) -> list[OrderLine]:

@@ -28,34 +28,42 @@ async def cancel_back_order(
     reason = inputs.reason(reason)
     changes = Changes(now or utcnow())
     async with in_transaction():
-        product, back_order = await _lock(back_order_id)
+        product, back_order = await lock(back_order_id)
         require_actor(actor)
         if actor is None or not actor.may_see(back_order.customer_id):
             raise NotFound("BackOrder", str(back_order_id))
-        was_queued = back_order.status in QUEUED_STATUSES
-        back_order.status = transition(back_order.status, Status.CANCELLED)
-        product.allocated -= back_order.allocated
-        if was_queued:
-            product.waiting -= back_order.remaining_units
-        refund = cancellation_refund(back_order.unit_price, back_order.quantity)
-        back_order.refunded_amount = refund
-        back_order.queue_position = None
-        back_order.units_ahead = 0
-        back_order.closed_at = changes.now
-        changes.touch(back_order, "status", "refunded_amount", "queue_position",
-                      "units_ahead", "closed_at")
-        changes.record(back_order, "CANCELLED", reason=reason, released=back_order.allocated,
-                       by="staff" if actor.is_staff else "customer")
-        back_order.allocated = 0
-        back_order.delayed = False
-        changes.touch(back_order, "allocated", "delayed")
-        changes.record(back_order, "REFUNDED", amount=refund)
-        await Order.filter(id=back_order.order_id).update(
-            amount_refunded=F("amount_refunded") + refund
-        )
-        await resync_queue(product, changes)
-        await changes.flush()
+        await cancel_locked(product, back_order, changes, reason,
+                            "staff" if actor.is_staff else "customer")
     return back_order
+
+
+async def cancel_locked(product: Product, back_order: BackOrder, changes: Changes,
+                        reason: str, by: str, **detail: object) -> None:
+    """Cancel a back order whose product and row this transaction holds locked: a full
+    refund, its units to the next in line, the changes flushed."""
+    was_queued = back_order.status in QUEUED_STATUSES
+    back_order.status = transition(back_order.status, Status.CANCELLED)
+    product.allocated -= back_order.allocated
+    if was_queued:
+        product.waiting -= back_order.remaining_units
+    refund = cancellation_refund(back_order.unit_price, back_order.quantity)
+    back_order.refunded_amount = refund
+    back_order.queue_position = None
+    back_order.units_ahead = 0
+    back_order.closed_at = changes.now
+    changes.touch(back_order, "status", "refunded_amount", "queue_position",
+                  "units_ahead", "closed_at")
+    changes.record(back_order, "CANCELLED", reason=reason, released=back_order.allocated,
+                   by=by, **detail)
+    back_order.allocated = 0
+    back_order.delayed = False
+    changes.touch(back_order, "allocated", "delayed")
+    changes.record(back_order, "REFUNDED", amount=refund)
+    await Order.filter(id=back_order.order_id).update(
+        amount_refunded=F("amount_refunded") + refund
+    )
+    await resync_queue(product, changes)
+    await changes.flush()
 
 
 async def set_back_order_priority(
@@ -70,7 +78,7 @@ async def set_back_order_priority(
     reason = validation.text(reason, "reason", inputs.REASON_LENGTH)
     changes = Changes(now or utcnow())
     async with in_transaction():
-        product, back_order = await _lock(back_order_id)
+        product, back_order = await lock(back_order_id)
         if back_order.status not in QUEUED_STATUSES:
             raise InvalidTransition("back order", back_order.status.value, "REPRIORITIZED")
         if back_order.priority == priority:
@@ -99,7 +107,7 @@ async def ship_back_order(
     tracking = inputs.tracking_code(tracking_code)
     changes = Changes(now or utcnow())
     async with in_transaction():
-        product, back_order = await _lock(back_order_id)
+        product, back_order = await lock(back_order_id)
         back_order.status = transition(back_order.status, Status.SHIPPED)
         release = product.release_date
         if release is not None and changes.now.date() < release:
@@ -142,7 +150,7 @@ async def ship_order_line(
     return line
 
 
-async def _lock(back_order_id: int) -> tuple[Product, BackOrder]:
+async def lock(back_order_id: int) -> tuple[Product, BackOrder]:
     """Lock the back order's product first (the lock order of every use case), then it."""
     found = await BackOrder.filter(id=back_order_id).only("id", "product_id").first()
     if found is None:

@@ -14,6 +14,7 @@ from api.domain import validation
 from api.domain.errors import DuplicateSku, InsufficientStock, InvalidInput
 from api.domain.identity import Actor, require_staff
 from api.domain.model import Policy
+from api.domain.promises import Compensation
 from api.services import inputs
 from api.services.changes import Changes
 from api.services.clock import utcnow
@@ -37,6 +38,10 @@ class PolicyChange:
     low_stock_threshold: int | None = None
     customer_limit: int | None = None
     clear_customer_limit: bool = False
+    compensation: Compensation | None = None
+    """The product's own compensation for late back orders (checked when it is made)."""
+    clear_compensation: bool = False
+    """Back to the shop's compensation policy (settings)."""
     discontinued: bool | None = None
 
 
@@ -48,6 +53,7 @@ async def create_product(
     digital: bool = False,
     on_hand: int = 0,
     policy: Policy | None = None,
+    compensation: Compensation | None = None,
 ) -> Product:
     require_staff(actor)
     policy = _checked(policy or Policy())
@@ -59,6 +65,9 @@ async def create_product(
         digital=digital,
         on_hand=validation.non_negative(on_hand, "onHand"),
         **_policy_columns(policy),
+        compensation_after_days=compensation.after_days if compensation else None,
+        compensation_amount=compensation.amount if compensation else None,
+        compensation_percent=compensation.percent if compensation else None,
     )
     if await Product.filter(sku=sku).exists():
         raise DuplicateSku(sku)
@@ -81,6 +90,14 @@ async def update_backorder_policy(
             setattr(product, column, value)
         if change.discontinued is not None:
             product.discontinued = change.discontinued
+        if change.clear_compensation:
+            change = replace(change, compensation=None)
+            product.compensation_after_days = None
+            product.compensation_amount = product.compensation_percent = None
+        if change.compensation is not None:
+            product.compensation_after_days = change.compensation.after_days
+            product.compensation_amount = change.compensation.amount
+            product.compensation_percent = change.compensation.percent
         changes = Changes(now or utcnow())
         await resync_queue(product, changes)
         await redate_allocated(product, changes)

@@ -31,6 +31,7 @@ EVENT_FOR = {
     "CANCELLED": "CANCELLED",
     "DELAYED": "DELAY_OFFER",
     "PRIORITY_CHANGED": "PRIORITY_CHANGED",
+    "COMPENSATED": "COMPENSATED",
 }
 MOOTS_DATE = {later for later, earlier in MOOTS.items() if "DATE_CHANGED" in earlier}
 STAFF = Channel.STAFF.value
@@ -214,6 +215,9 @@ def message_data(bo: BackOrder, product: Product, detail: dict[str, Any]) -> dic
         "refund_amount": str(bo.refunded_amount if bo.refunded_amount else
                              bo.unit_price * bo.quantity),
         "version": bo.version,
+        # Set on a CANCELLED message when the customer's cancel-by day passed unshipped.
+        "cancel_by": _iso(detail.get("cancel_by")),
+        "credit_amount": str(detail.get("amount") or bo.compensated_amount),
     }
 
 

@@ -112,6 +112,7 @@ async def _insert_order(customer: str, key: str, digest: str, requested: list[Li
         amount_charged=sum(
             (charge(products[line.sku].price, line.quantity) for line in requested), Decimal(0)),
         amount_refunded=NO_MONEY,
+        amount_credited=NO_MONEY,
         placed_at=now,
     )
     await statements.insert_returning_ids([order], "customer_id")
@@ -206,6 +207,7 @@ def _back_order(order: Order, line: OrderLine, priority: int, now: datetime) -> 
         placed_at=now,
         unit_price=line.unit_price,
         refunded_amount=NO_MONEY,
+        compensated_amount=NO_MONEY,
         estimated_ship_date=now.date(),
         promised_date=now.date(),
     )

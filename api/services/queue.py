@@ -244,6 +244,9 @@ def _apply_delay(bo: BackOrder, policy: Policy, changes: Changes) -> None:
     if delayed != bo.delayed:
         bo.delayed = delayed
         changes.touch(bo, "delayed")
+        if delayed:  # the customer is offered to keep waiting or cancel (DELAY_OFFER)
+            bo.delay_offered_at = changes.now
+            changes.touch(bo, "delay_offered_at")
         changes.record(
             bo,
             "DELAYED" if delayed else "BACK_ON_TIME",

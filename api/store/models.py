@@ -44,6 +44,12 @@ class Product(Model):
     delay_grace_days = fields.IntField(default=2)
     low_stock_threshold = fields.IntField(default=5)
     customer_limit = fields.IntField(null=True)
+    # The product's own compensation for late back orders (api/domain/promises.py): after
+    # this many days past the promised date, a fixed amount or a percent of what was paid;
+    # null after_days means the shop's policy (settings) applies.
+    compensation_after_days = fields.IntField(null=True)
+    compensation_amount = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
+    compensation_percent = fields.DecimalField(max_digits=5, decimal_places=2, null=True)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -114,6 +120,8 @@ class Order(Model):
     currency = fields.CharField(max_length=3)
     amount_charged = money()
     amount_refunded = money(default=0)
+    # Compensation credited for late back orders (store credit; no payment is moved).
+    amount_credited = money(default=0)
     placed_at = fields.DatetimeField()
 
     class Meta:
@@ -175,6 +183,15 @@ class BackOrder(Model):
     version = fields.IntField(default=1)
     allocated_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
+    # The customer's promise to themselves: not shipped by the end of this (UTC) day, it
+    # cancels itself with a full refund.
+    cancel_by = fields.DateField(null=True)
+    # The last delay offer (keep waiting or cancel) and the customer's "keep waiting".
+    delay_offered_at = fields.DatetimeField(null=True)
+    delay_accepted_at = fields.DatetimeField(null=True)
+    # The credit for being late (at most once).
+    compensated_amount = money(default=0)
+    compensated_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -182,6 +199,7 @@ class BackOrder(Model):
         indexes = (
             ("product_id", "status", "priority", "placed_at"),
             ("customer_id", "id"),
+            ("cancel_by", "status"),
         )
 
     @property

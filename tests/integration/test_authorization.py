@@ -57,6 +57,9 @@ MUTATIONS = {
     "shipBackOrder": ('mutation { shipBackOrder(id: "{bo}") ' + R + " }", D, D, D, A),
     "setBackOrderPriority": ('mutation { setBackOrderPriority(id: "{bo}", priority: 5, '
                              'reason: "vip") ' + R + " }", D, D, D, A),
+    "setBackOrderCancelBy": ('mutation { setBackOrderCancelBy(id: "{bo}", cancelBy: null) '
+                             + R + " }", D, A, D, A),
+    "acceptDelay": ('mutation { acceptDelay(id: "{bo}") ' + R + " }", D, A, D, A),
     "shipOrderLine": ('mutation { shipOrderLine(id: "{line}") ' + R + " }", D, D, D, A),
     "setNotificationPreferences": ("mutation { setNotificationPreferences(input: "
                                    '{email: "x@example.com"}) ' + R + " }", D, A, A, A),

@@ -17,7 +17,7 @@ from notifiers import CHANNELS, EVENTS, render
 
 TODAY = date(2026, 3, 2)
 CUSTOMER_EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "CANCELLED",
-                   "DELAY_OFFER", "PRIORITY_CHANGED")
+                   "DELAY_OFFER", "PRIORITY_CHANGED", "COMPENSATED")
 STAFF_EVENTS = ("RESTOCK_OVERDUE", "CAP_REACHED")
 
 
@@ -52,6 +52,7 @@ WRITTEN_IN = {
     "DATE_CHANGED": QUEUED,
     "DELAY_OFFER": QUEUED,
     "PRIORITY_CHANGED": QUEUED,  # a priority change that gave units lets ALLOCATED say it
+    "COMPENSATED": (*QUEUED, Status.ALLOCATED),  # open, not shipped
     "ALLOCATED": (Status.PARTIALLY_ALLOCATED, Status.ALLOCATED),
     "SHIPPED": (Status.SHIPPED,),
     "CANCELLED": (Status.CANCELLED,),
@@ -171,3 +172,30 @@ def test_the_shipped_message_links_to_where_to_rate_the_wait() -> None:
             **message_data(STATES["shipped with a tracking code"], PRODUCT, {"previous": TODAY})}
     for channel in ("EMAIL", "SMS"):
         assert any(f"{link}/rate" in part for part in _rendered("SHIPPED", channel, data))
+
+
+def test_a_cancel_by_cancellation_says_why_and_a_customer_one_does_not() -> None:
+    row = back_order(Status.CANCELLED, 2, 0, None, 0, refunded_amount=Decimal("25.00"),
+                     cancel_by=TODAY)
+    why = "it had not shipped by 2026-03-02, the date you set"
+    by_date = {"currency": "USD", "status_url": "",
+               **message_data(row, PRODUCT, {"cancel_by": TODAY})}
+    by_customer = {"currency": "USD", "status_url": "",
+                   **message_data(row, PRODUCT, {"reason": "changed my mind"})}
+    for channel in ("EMAIL", "SMS"):
+        parts = _rendered("CANCELLED", channel, by_date)
+        assert any("2026-03-02" in part for part in parts), channel
+        assert all(_problems(_text_of(part)) == [] for part in parts)
+        assert not any("2026-03-02" in part for part in _rendered(
+            "CANCELLED", channel, by_customer)), channel
+    assert why in render("CANCELLED", "EMAIL", by_date).body
+
+
+def test_a_compensation_message_names_the_credit_from_its_event() -> None:
+    row = back_order(Status.WAITING, 2, 0, 3, 4, compensated_amount=Decimal("2.50"))
+    data = {"currency": "USD", "status_url": "",
+            **message_data(row, PRODUCT, {"amount": Decimal("2.50")})}
+    message = render("COMPENSATED", "EMAIL", data)
+    assert message.title == "Sorry for the wait: 2.50 USD credited for your Ergonomic keyboard"
+    assert "we credited 2.50 USD to your order" in message.body
+    assert "You are number 3 in line" in message.body

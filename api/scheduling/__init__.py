@@ -1,0 +1,1 @@
+"""Promises kept on schedule: the sweeps that run beside the dispatcher."""

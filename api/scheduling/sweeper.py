@@ -1,0 +1,73 @@
+"""The sweeper: every ``interval`` seconds, the scheduled promises are kept (a passed
+cancel-by day cancels, a late back order is compensated). It runs wherever the dispatcher
+runs (the API process, or ``backorders worker``); every instance may run one, since each
+sweep re-checks its rule under the back order's lock (``api/services/promises.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from api.domain.promises import Compensation
+from api.services import promises
+from api.store.outages import OUTAGES, outage_of
+
+log = logging.getLogger("backorders.sweeper")
+
+
+@dataclass(frozen=True)
+class Swept:
+    cancelled: int
+    compensated: int
+
+
+class Sweeper:
+    def __init__(self, interval: float, compensation: Compensation | None,
+                 after_change: Callable[[], None] | None = None) -> None:
+        self.interval = interval
+        self.compensation = compensation
+        self.after_change = after_change
+        """Called when a sweep changed something (wakes the relay and the dispatcher)."""
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    async def run_once(self, now: datetime | None = None) -> Swept:
+        """One sweep of each kind, through everything due."""
+        cancelled = await promises.cancel_overdue(now)
+        compensated = await promises.compensate_late(self.compensation, now)
+        if (cancelled or compensated) and self.after_change is not None:
+            self.after_change()
+        if cancelled or compensated:
+            log.info("sweep: %d cancelled (cancel-by passed), %d compensated",
+                     cancelled, compensated)
+        return Swept(cancelled, compensated)
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if (outage := outage_of(exc)) is not None:
+                    OUTAGES.failed(outage)  # told once; the sweep is tried again
+                else:
+                    log.exception("sweep failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.interval)
