@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     """How long delivered deliveries stay in the delivery log."""
     public_url: str | None = None
     """The base of the order links in messages."""
+    reorder_service_level: float = Field(0.95, gt=0.5, lt=0.999)
+    """The chance a reorder suggestion aims for that stock covers demand over the lead time
+    (its safety stock's z); `reorderSuggestion(serviceLevel:)` may ask for another."""
 
     @field_validator("database_url")
     @classmethod
