@@ -204,6 +204,9 @@ class Settings(BaseSettings):
     """The shop's compensation as a fixed credit (at most what the back order cost)."""
     compensation_percent: Decimal | None = Field(None, gt=0, le=100, decimal_places=2)
     """The shop's compensation as a percent of what the back order cost."""
+    reorder_service_level: float = Field(0.95, gt=0.5, lt=0.999)
+    """The chance a reorder suggestion aims for that stock covers demand over the lead time
+    (its safety stock's z); `reorderSuggestion(serviceLevel:)` may ask for another."""
 
     @field_validator("database_url")
     @classmethod

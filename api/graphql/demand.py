@@ -6,13 +6,15 @@ when it is selected (``total``, ``periods``, ``products``).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import strawberry
 
+from api.domain import forecast as forecasting
 from api.domain import validation
 from api.domain.demand import Bucket, Period, ratio
+from api.domain.forecast import Method
 from api.graphql.context import Info
 from api.graphql.enums import described
 from api.graphql.errors import (
@@ -23,7 +25,7 @@ from api.graphql.errors import (
 )
 from api.graphql.fields import executor_field, known
 from api.graphql.types import Connection, Money, Product
-from api.services import demand, ratings, reads
+from api.services import demand, forecast, ratings, reads
 from api.store.demand import Figures, cents
 
 DemandBucket = described(Bucket, "DemandBucket", "How the report's window is cut into periods.", {
@@ -185,6 +187,149 @@ class DemandReport:
         return ProductDemandConnection.of(page)
 
 
+ForecastMethod = described(Method, "ForecastMethod", "How a demand forecast was made.", {
+    Method.HOLT_WINTERS: (
+        "Additive Holt-Winters (ETS(A,A,A)): level, trend and a weekly season fitted to the "
+        "daily history (at least 14 days, two full weeks, since the first order)."),
+    Method.MEAN_FALLBACK: (
+        "The history is too short for Holt-Winters (under 14 days since the first order, "
+        "or no orders in the last 365 days): every day is the mean of the days seen."),
+})
+
+
+@strawberry.type(description="Units customers ordered on one day (back-ordered ones included).")
+class DemandDay:
+    day: date = strawberry.field(name="date", description="The day (UTC).")
+    units: int = strawberry.field(description="Units ordered that day; 0 for none.")
+
+
+@strawberry.type(description="A range one day's demand falls in with a given chance (normal "
+                 "errors), cut at zero.")
+class PredictionInterval:
+    level: float = strawberry.field(
+        description="The chance the day's units fall inside: 0.8 or 0.95.")
+    low: float = strawberry.field(description="The lower bound in units, at least 0.")
+    high: float = strawberry.field(description="The upper bound in units.")
+
+
+@strawberry.type(description="The forecast demand of one day.")
+class ForecastDay:
+    day: date = strawberry.field(name="date", description="The day (UTC).")
+    units: float = strawberry.field(
+        description="Expected units ordered that day (not rounded), at least 0.")
+    standard_deviation: float = strawberry.field(
+        description="Standard deviation of this day's forecast error, in units (grows with "
+        "the distance from today).")
+    intervals: list[PredictionInterval] = strawberry.field(
+        description="The 80% and 95% prediction intervals, in that order.")
+
+
+def _day(day: forecasting.DayForecast) -> ForecastDay:
+    return ForecastDay(day=day.day, units=day.mean, standard_deviation=day.sd,
+                       intervals=[PredictionInterval(level=i.level, low=i.low, high=i.high)
+                                  for i in day.intervals])
+
+
+@strawberry.type(description="Staff: a product's daily demand forecast, from the units "
+                 "customers ordered per day (back-ordered ones included).")
+class DemandForecast:
+    product: Product = strawberry.field(description="The product.")
+    method: ForecastMethod = strawberry.field(  # type: ignore[valid-type]
+        description="How it was made; MEAN_FALLBACK when the history is too short.")
+    reason: str = strawberry.field(
+        description="Why this method, in words (e.g. how many days the history has).")
+    history_from: date | None = strawberry.field(
+        description="The history's first day: the first day with an order in the last 365 "
+        "days; null with none.")
+    history_to: date = strawberry.field(
+        description="The history's last day: yesterday (UTC). Today is not used, its orders "
+        "are not all in.")
+    history: list[DemandDay] = strawberry.field(
+        description="Units ordered per day from `historyFrom` to `historyTo`, every day "
+        "(zeros included); empty with no history.")
+    sigma_daily: float = strawberry.field(
+        description="Standard deviation of a one-day forecast error, in units (for "
+        "MEAN_FALLBACK: of one day's demand, at least the square root of the mean).")
+    alpha: float | None = strawberry.field(
+        description="Holt-Winters' level smoothing, 0 to 1; null for MEAN_FALLBACK.")
+    beta: float | None = strawberry.field(
+        description="Holt-Winters' trend smoothing, 0 to alpha; null for MEAN_FALLBACK.")
+    gamma: float | None = strawberry.field(
+        description="Holt-Winters' weekly-season smoothing, 0 to 1 - alpha; null for "
+        "MEAN_FALLBACK.")
+    days: list[ForecastDay] = strawberry.field(
+        description="One per day from today (UTC), as many as asked for.")
+
+
+def _forecast(found: forecast.ProductForecast) -> DemandForecast:
+    fc = found.forecast
+    first = fc.history_first
+    return DemandForecast(
+        product=found.product,  # type: ignore[arg-type]
+        method=fc.method, reason=fc.reason, history_from=first, history_to=found.history_last,
+        history=[] if first is None else [
+            DemandDay(day=first + timedelta(days=i), units=n)
+            for i, n in enumerate(fc.history)],
+        sigma_daily=fc.sigma,
+        alpha=fc.smoothing.alpha if fc.smoothing else None,
+        beta=fc.smoothing.beta if fc.smoothing else None,
+        gamma=fc.smoothing.gamma if fc.smoothing else None,
+        days=[_day(d) for d in fc.days])
+
+
+@strawberry.type(description=(
+    "Staff: how many units of a product to order now, and why. quantity = max(0, ceil("
+    "leadTimeDemand + safetyStock + openBackorderedUnits - availableUnits - "
+    "scheduledRestockUnits))."))
+class ReorderSuggestion:
+    product: Product = strawberry.field(description="The product.")
+    lead_time_days: int = strawberry.field(
+        description="Days an order placed today takes to come (the product's `leadTimeDays`).")
+    lead_time_demand: float = strawberry.field(
+        description="Forecast units ordered over those days, today included (the sum of the "
+        "daily forecast's expected units).")
+    forecast_method: ForecastMethod = strawberry.field(  # type: ignore[valid-type]
+        description="How that forecast was made.")
+    forecast_reason: str = strawberry.field(description="Why that method, in words.")
+    service_level: float = strawberry.field(
+        description="The chance aimed for that stock covers the lead time's demand "
+        "(the argument, else the shop's setting).")
+    z: float = strawberry.field(
+        description="The standard normal quantile of the service level.")
+    sigma_daily: float = strawberry.field(
+        description="Standard deviation of one day's forecast error, in units.")
+    safety_stock: float = strawberry.field(
+        description="z * sigmaDaily * sqrt(leadTimeDays), in units.")
+    open_backordered_units: int = strawberry.field(
+        description="Units of open back orders not allocated yet: owed to customers.")
+    available_units: int = strawberry.field(
+        description="Units on hand not allocated to anyone.")
+    scheduled_restock_units: int = strawberry.field(
+        description="Units still expected from open restocks due on or before "
+        "`restocksUntil` (overdue ones included).")
+    restocks_until: date = strawberry.field(
+        description="Today plus the lead time: the last expected date of a counted restock.")
+    net_requirement: float = strawberry.field(
+        description="The sum of the terms, unrounded; negative when enough is on hand or "
+        "coming.")
+    quantity: int = strawberry.field(
+        description="Units to order now: the net requirement rounded up, 0 when it is not "
+        "positive.")
+
+
+def _reorder(found: forecast.ProductReorder) -> ReorderSuggestion:
+    s = found.suggestion
+    return ReorderSuggestion(
+        product=found.product,  # type: ignore[arg-type]
+        lead_time_days=s.lead_time_days, lead_time_demand=s.lead_time_demand,
+        forecast_method=found.forecast.method, forecast_reason=found.forecast.reason,
+        service_level=s.service_level, z=s.z, sigma_daily=s.sigma_daily,
+        safety_stock=s.safety_stock, open_backordered_units=s.open_backordered_units,
+        available_units=s.available_units, scheduled_restock_units=s.scheduled_restock_units,
+        restocks_until=found.restocks_until, net_requirement=s.net_requirement,
+        quantity=s.quantity)
+
+
 @strawberry.type
 class DemandQueries:
     @strawberry.field(description="Staff: the demand report over a window, for some "
@@ -205,6 +350,31 @@ class DemandQueries:
         return DemandReport(from_=query.window.first, to=query.window.last,
                             bucket=query.bucket, measured_at=query.now, query=query,
                             currency=info.context.settings.currency)
+
+    @strawberry.field(description="Staff: a product's daily demand for the next days, with "
+                      "80% and 95% prediction intervals (FORBIDDEN for others; NOT_FOUND for "
+                      "an unknown SKU; INVALID_INPUT for days outside 1 to 365).")
+    async def demand_forecast(
+        self, info: Info,
+        sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
+        days: Annotated[int, strawberry.argument(
+            description="How many days from today (UTC), 1 to 365.")] = 28,
+    ) -> DemandForecast:
+        return _forecast(await forecast.demand_forecast(info.context.actor, sku, days))
+
+    @strawberry.field(description="Staff: how many units of a product to order now, every "
+                      "term shown (FORBIDDEN for others; NOT_FOUND for an unknown SKU; "
+                      "INVALID_INPUT for a service level not above 0.5 and below 0.999).")
+    async def reorder_suggestion(
+        self, info: Info,
+        sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
+        service_level: Annotated[float | None, strawberry.argument(
+            description="The chance aimed for that stock covers the lead time's demand, "
+            "above 0.5 and below 0.999; the shop's setting when omitted.")] = None,
+    ) -> ReorderSuggestion:
+        level = (info.context.settings.reorder_service_level if service_level is None
+                 else service_level)
+        return _reorder(await forecast.reorder_suggestion(info.context.actor, sku, level))
 
 
 @strawberry.type(description="A customer's verdict on how long a back order took.")

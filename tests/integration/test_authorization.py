@@ -37,6 +37,8 @@ QUERIES = {
     "webhookDeliveries": ("{ webhookDeliveries { totalCount } }", D, D, D, A),
     "demandReport": ('{ demandReport(from: "2026-01-01", to: "2026-01-31") { from } }',
                      D, D, D, A),
+    "demandForecast": ('{ demandForecast(sku: "KB", days: 3) { method } }', D, D, D, A),
+    "reorderSuggestion": ('{ reorderSuggestion(sku: "KB") { quantity } }', D, D, D, A),
 }
 R = "{ __typename }"
 MUTATIONS = {
