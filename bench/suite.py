@@ -111,8 +111,8 @@ async def bulk_queue(url: str, sku: str, count: int) -> None:
             today = datetime.now(UTC).date()
             await conn.execute(
                 "INSERT INTO customer_order (id, customer_id, idempotency_key, request_hash,"
-                " currency, amount_charged, amount_refunded, placed_at)"
-                " SELECT $1 + g, 'c' || ($1 + g), 'k', 'h', 'USD', 10, 0,"
+                " currency, amount_charged, amount_refunded, amount_credited, placed_at)"
+                " SELECT $1 + g, 'c' || ($1 + g), 'k', 'h', 'USD', 10, 0, 0,"
                 " now() + g * interval '1 millisecond' FROM generate_series(1, $2) g",
                 first, count)
             await conn.execute(
@@ -124,10 +124,10 @@ async def bulk_queue(url: str, sku: str, count: int) -> None:
                 "INSERT INTO back_order (order_id, line_id, product_id, customer_id, quantity,"
                 " allocated, status, priority, placed_at, unit_price, queue_position,"
                 " units_ahead, estimated_ship_date, estimate_scheduled, promised_date, delayed,"
-                " refunded_amount, version, updated_at)"
+                " refunded_amount, compensated_amount, version, updated_at)"
                 " SELECT $1 + g, $1 + g, $3, 'c' || ($1 + g), 1, 0, 'WAITING', 0,"
                 " now() + g * interval '1 millisecond', 10, g, g - 1, $4, false, $4, false,"
-                " 0, 1, now() FROM generate_series(1, $2) g",
+                " 0, 0, 1, now() FROM generate_series(1, $2) g",
                 first, count, product_id, today + timedelta(days=14))
             await conn.execute("UPDATE product SET waiting = waiting + $2 WHERE id = $1",
                                product_id, count)
@@ -250,8 +250,8 @@ async def _raw_flash(url: str, clients: int, seconds: float) -> tuple[float, flo
                     " WHERE sku = 'RAW' FOR UPDATE")
                 order = await conn.fetchval(
                     "INSERT INTO customer_order (customer_id, idempotency_key, request_hash,"
-                    " currency, amount_charged, amount_refunded, placed_at) VALUES"
-                    " ($1, $2, 'h', 'USD', $3, 0, now()) RETURNING id",
+                    " currency, amount_charged, amount_refunded, amount_credited, placed_at)"
+                    " VALUES ($1, $2, 'h', 'USD', $3, 0, 0, now()) RETURNING id",
                     f"raw{n}", f"{run}-{n}-{count}", product["price"])
                 line = await conn.fetchval(
                     "INSERT INTO order_line (order_id, product_id, quantity, unit_price,"
@@ -262,9 +262,10 @@ async def _raw_flash(url: str, clients: int, seconds: float) -> tuple[float, flo
                     "INSERT INTO back_order (order_id, line_id, product_id, customer_id,"
                     " quantity, allocated, status, priority, placed_at, unit_price,"
                     " queue_position, units_ahead, estimated_ship_date, estimate_scheduled,"
-                    " promised_date, delayed, refunded_amount, version, updated_at) VALUES"
+                    " promised_date, delayed, refunded_amount, compensated_amount, version,"
+                    " updated_at) VALUES"
                     " ($1, $2, $3, $4, 1, 0, 'WAITING', 0, now(), $5, $6, $7,"
-                    " current_date + 14, false, current_date + 14, false, 0, 1, now())",
+                    " current_date + 14, false, current_date + 14, false, 0, 0, 1, now())",
                     order, line, product["id"], f"raw{n}", product["price"],
                     product["waiting"] + 1, product["waiting"])
                 await conn.execute("UPDATE product SET waiting = waiting + 1 WHERE id = $1",
