@@ -28,10 +28,8 @@ async def cancel_back_order(
     reason = inputs.reason(reason)
     changes = Changes(now or utcnow())
     async with in_transaction():
-        product, back_order = await lock(back_order_id)
-        require_actor(actor)
-        if actor is None or not actor.may_see(back_order.customer_id):
-            raise NotFound("BackOrder", str(back_order_id))
+        product, back_order = await owned(actor, back_order_id)
+        assert actor is not None
         await cancel_locked(product, back_order, changes, reason,
                             "staff" if actor.is_staff else "customer")
     return back_order
@@ -148,6 +146,14 @@ async def ship_order_line(
         changes.product_changed(product)
         await changes.flush()
     return line
+
+
+async def owned(actor: Actor | None, back_order_id: int) -> tuple[Product, BackOrder]:
+    """``lock``, for its customer or staff only (anyone else: not found)."""
+    product, back_order = await lock(back_order_id)
+    if not require_actor(actor).may_see(back_order.customer_id):
+        raise NotFound("BackOrder", str(back_order_id))
+    return product, back_order
 
 
 async def lock(back_order_id: int) -> tuple[Product, BackOrder]:

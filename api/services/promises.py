@@ -11,14 +11,16 @@ never holds back the others.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 
 from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from api.domain.errors import InvalidTransition, NotFound
-from api.domain.identity import Actor, require_actor
+from api.domain.errors import InvalidTransition
+from api.domain.identity import Actor
 from api.domain.model import OPEN_STATUSES
 from api.domain.promises import (
     Compensation,
@@ -29,7 +31,7 @@ from api.domain.promises import (
     compensation_for,
     delay_offer_open,
 )
-from api.services.backorders import cancel_locked, lock
+from api.services.backorders import cancel_locked, lock, owned
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.store.models import BackOrder, Order, Product
@@ -40,14 +42,6 @@ SWEEP_BATCH = 200
 """Back orders one sweep handles at most; the next sweep takes the rest."""
 
 
-async def _owned(actor: Actor | None, back_order_id: int) -> tuple[Product, BackOrder]:
-    product, back_order = await lock(back_order_id)
-    actor = require_actor(actor)
-    if not actor.may_see(back_order.customer_id):
-        raise NotFound("BackOrder", str(back_order_id))
-    return product, back_order
-
-
 async def set_cancel_by(actor: Actor | None, back_order_id: int, cancel_by: date | None,
                         now: datetime | None = None) -> BackOrder:
     """The customer (or staff) sets or clears the day after which the back order cancels
@@ -56,7 +50,7 @@ async def set_cancel_by(actor: Actor | None, back_order_id: int, cancel_by: date
     if cancel_by is not None:
         check_cancel_by(cancel_by, changes.now.date())
     async with in_transaction():
-        _, back_order = await _owned(actor, back_order_id)
+        _, back_order = await owned(actor, back_order_id)
         if back_order.status not in OPEN_STATUSES:
             raise InvalidTransition("back order", back_order.status.value, "CANCEL_BY_SET")
         if back_order.cancel_by == cancel_by:
@@ -77,7 +71,7 @@ async def accept_delay(actor: Actor | None, back_order_id: int,
     place; the answer is on record."""
     changes = Changes(now or utcnow())
     async with in_transaction():
-        _, back_order = await _owned(actor, back_order_id)
+        _, back_order = await owned(actor, back_order_id)
         if not delay_offer_open(back_order.delayed, back_order.delay_offered_at,
                                 back_order.delay_accepted_at):
             state = ("ACCEPTED" if back_order.delay_accepted_at is not None
@@ -93,24 +87,30 @@ async def accept_delay(actor: Actor | None, back_order_id: int,
     return back_order
 
 
-async def cancel_overdue(now: datetime | None = None, page: int = SWEEP_BATCH) -> int:
-    """Cancel, with a full refund, the open back orders whose cancel-by day has passed.
-    Returns how many were cancelled."""
-    now = now or utcnow()
-    today = now.date()
+async def _each_due(query: QuerySet[BackOrder], handle: Callable[[int], Awaitable[int]],
+                    what: str, page: int) -> int:
+    """Hand each back order of ``query`` to ``handle`` (each in its own transaction), in id
+    pages, so one that keeps failing never hides those after it; returns the sum."""
     done = last = 0
-    while True:  # pages in id order, so one that keeps failing never hides those after it
-        due = await BackOrder.filter(
-            cancel_by__lt=today, status__in=sorted(OPEN_STATUSES), id__gt=last,
-        ).order_by("id").limit(page).values_list("id", flat=True)
+    while True:
+        due = await query.filter(id__gt=last).order_by("id").limit(page).values_list(
+            "id", flat=True)
         for back_order_id in due:
             last = int(back_order_id)  # type: ignore[call-overload]
             try:
-                done += await _cancel_if_due(last, now)
+                done += await handle(last)
             except Exception:  # retried next sweep; the others go on
-                log.exception("cancel-by of back order %s failed", last)
+                log.exception("%s of back order %s failed", what, last)
         if len(due) < page:
             return done
+
+
+async def cancel_overdue(now: datetime | None = None, page: int = SWEEP_BATCH) -> int:
+    """Cancel, with a full refund, the open back orders whose cancel-by day has passed.
+    Returns how many were cancelled."""
+    at = now or utcnow()
+    due = BackOrder.filter(cancel_by__lt=at.date(), status__in=sorted(OPEN_STATUSES))
+    return await _each_due(due, lambda i: _cancel_if_due(i, at), "cancel-by", page)
 
 
 async def _cancel_if_due(back_order_id: int, now: datetime) -> int:
@@ -137,8 +137,7 @@ async def compensate_late(shop: Compensation | None, now: datetime | None = None
                           page: int = SWEEP_BATCH) -> int:
     """Credit, once each, the open back orders late past their policy's days. Returns how
     many were credited."""
-    now = now or utcnow()
-    today = now.date()
+    at = now or utcnow()
     done = 0
     products = await Product.all().only(
         "id", "compensation_after_days", "compensation_amount", "compensation_percent")
@@ -146,21 +145,11 @@ async def compensate_late(shop: Compensation | None, now: datetime | None = None
         policy = compensation_for(product_compensation(product), shop)
         if policy is None:
             continue
-        last = 0
-        while True:
-            due = await BackOrder.filter(
-                product_id=product.id, status__in=sorted(OPEN_STATUSES), compensated_at=None,
-                promised_date__lt=compensation_cutoff(policy, today), unit_price__gt=0,
-                id__gt=last,
-            ).order_by("id").limit(page).values_list("id", flat=True)
-            for back_order_id in due:
-                last = int(back_order_id)  # type: ignore[call-overload]
-                try:
-                    done += await _compensate_if_due(last, shop, now)
-                except Exception:  # retried next sweep; the others go on
-                    log.exception("compensation of back order %s failed", last)
-            if len(due) < page:
-                break
+        due = BackOrder.filter(
+            product_id=product.id, status__in=sorted(OPEN_STATUSES), compensated_at=None,
+            promised_date__lt=compensation_cutoff(policy, at.date()), unit_price__gt=0)
+        done += await _each_due(due, lambda i: _compensate_if_due(i, shop, at),
+                                "compensation", page)
     return done
 
 
