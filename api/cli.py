@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
+    export.add_argument("--possible-types", metavar="FILE", help=(
+        "also write, as JSON, each interface and union with the object types that may come "
+        "back for it: the possibleTypes of Apollo Client's cache (and urql Graphcache's)"))
     export.set_defaults(run=_export_schema)
     return parser
 
@@ -193,6 +196,15 @@ def _export_schema(args: argparse.Namespace, settings: Settings) -> int:
     schema = build_schema(settings)
     Path(args.output).write_text(schema.as_str() + "\n", encoding="utf-8")
     print(f"backorders: wrote {args.output}")
+    if args.possible_types:
+        import json
+
+        from api.graphql.schema import possible_types
+
+        Path(args.possible_types).write_text(
+            json.dumps(possible_types(schema), indent=2, sort_keys=True) + "\n",
+            encoding="utf-8")
+        print(f"backorders: wrote {args.possible_types}")
     return 0
 
 

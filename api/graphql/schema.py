@@ -13,6 +13,8 @@ from graphql import (
     DocumentNode,
     FieldNode,
     GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLUnionType,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     execute,
@@ -317,6 +319,19 @@ class BackOrdersSchema(strawberry.Schema):
         finally:
             if span is not None:
                 span.end(ready.document, operation_name, answer)
+
+
+def possible_types(schema: strawberry.Schema) -> dict[str, list[str]]:
+    """Every interface and union of ``schema`` -> the object types that may come back for
+    it, sorted: what Apollo Client's ``InMemoryCache({possibleTypes})`` needs to match
+    ``... on Error`` (or ``... on Node``) against a concrete ``__typename``."""
+    graphql_schema = schema._schema
+    return {
+        name: sorted(t.name for t in graphql_schema.get_possible_types(abstract))
+        for name, abstract in sorted(graphql_schema.type_map.items())
+        if isinstance(abstract, GraphQLInterfaceType | GraphQLUnionType)
+        and not name.startswith("__")
+    }
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

@@ -1,11 +1,12 @@
 // Real clients against the URL given; prints one JSON line per check (name, value).
 // Run by tests/e2e/test_http_clients.py; the server is `backorders serve --demo`-like.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ApolloClient, InMemoryCache, HttpLink, ApolloLink, gql } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { createClient } from 'graphql-sse';
 
-const [url, staffToken] = process.argv.slice(2);
+const [url, staffToken, possibleTypesFile] = process.argv.slice(2);
 const sent = [];
 const recording = (input, init) => {
   sent.push({ method: init?.method ?? 'GET', withQuery: String(init?.body ?? '').includes('"query"') });
@@ -27,6 +28,22 @@ const apq = new ApolloClient({
 const first = await apq.query({ query: STOCK, fetchPolicy: 'network-only' });
 const second = await apq.query({ query: STOCK, fetchPolicy: 'network-only' });
 out('apq', { first: first.data, second: second.data, methods: sent.map((s) => s.method) });
+
+// An error union read through `... on Error`, with the possibleTypes that
+// `backorders export-schema --possible-types` wrote, and without them.
+const RESTOCK = gql`mutation Missing { receiveRestock(id: "999999") {
+  __typename ... on Error { code message } } }`;
+const possibleTypes = JSON.parse(readFileSync(possibleTypesFile, 'utf8'));
+const asStaff = { headers: { authorization: `Bearer ${staffToken}` } };
+const unionWith = async (cache) => {
+  const client = new ApolloClient({ cache, link: new HttpLink({ uri: url, ...asStaff }) });
+  const result = await client.mutate({ mutation: RESTOCK });
+  return result.data.receiveRestock;
+};
+out('errorUnion', {
+  withPossibleTypes: await unionWith(new InMemoryCache({ possibleTypes })),
+  without: await unionWith(new InMemoryCache()),
+});
 
 // A multipart subscription over Apollo's HTTP link, woken by a change made through the API.
 const http = new ApolloClient({ cache: new InMemoryCache(), link: new HttpLink({ uri: url }) });

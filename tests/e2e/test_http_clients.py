@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,13 +40,21 @@ def _node_modules() -> None:
                    check=True, capture_output=True, timeout=300)
 
 
-def test_apollo_client_and_graphql_sse_work_over_http(live: ServerProcess) -> None:
+def test_apollo_client_and_graphql_sse_work_over_http(live: ServerProcess,
+                                                      tmp_path: Path) -> None:
     _node_modules()
+    possible_types = tmp_path / "possible-types.json"
+    exported = subprocess.run(
+        [sys.executable, "-m", "api.cli", "export-schema", "--output",
+         str(tmp_path / "schema.graphql"), "--possible-types", str(possible_types)],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert exported.returncode == 0, exported.stderr
     staff = live.token("ops", Role.STAFF)
     created = httpx.post(f"{live.url}/graphql", json={"query": CREATE},
                          headers={"Authorization": f"Bearer {staff}"})
     assert created.json()["data"]["createProduct"]["__typename"] == "ProductPayload"
-    run = subprocess.run(["node", "clients.mjs", f"{live.url}/graphql", staff], cwd=CLIENTS,
+    run = subprocess.run(["node", "clients.mjs", f"{live.url}/graphql", staff,
+                          str(possible_types)], cwd=CLIENTS,
                          capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     results = {r["name"]: r["value"] for r in map(json.loads, run.stdout.splitlines())}
@@ -55,6 +64,13 @@ def test_apollo_client_and_graphql_sse_work_over_http(live: ServerProcess) -> No
     assert apq["first"] == expected and apq["second"] == expected, apq
     # The hash alone by GET (not found), the query with it by POST, then the hash by GET.
     assert apq["methods"] == ["GET", "POST", "GET"], apq
+    # With the exported possibleTypes the cache matches `... on Error` on a concrete error;
+    # without them Apollo leaves the fragment's fields out (the README says so).
+    unions = results["errorUnion"]
+    assert unions["withPossibleTypes"]["__typename"] == "NotFoundError", unions
+    assert unions["withPossibleTypes"]["code"] == "NOT_FOUND", unions
+    assert unions["withPossibleTypes"]["message"], unions
+    assert "code" not in unions["without"], unions
     assert results["multipart"] == [1, 2]
     assert results["sse"] == [2, 3]
     assert "Traceback" not in live.log()
