@@ -20,8 +20,9 @@ from api.domain.webhooks import TOPIC_EVENTS, DeliveryStatus
 from api.store.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from api.store.statements import insert_values
 
-ADVISORY_LOCK = 7_204_316_002
-"""One fan-out at a time (the relay's lock is ``...001``)."""
+ADVISORY_LOCK = 7_204_316_003
+"""One fan-out at a time (the relay's lock is ``...001``, the metrics leadership's
+``...002``; a key shared with a session lock would shut the fan-out out)."""
 DELIVERY_FIELDS = ("endpoint_id", "event_id", "event_type", "topic", "key", "body")
 
 

@@ -16,6 +16,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from api.services.clock import utcnow
+from api.store.leadership import Leadership
 from api.store.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from api.webhooks.dispatcher import WebhookDispatcher, WebhookSettings
 from api.webhooks.sender import Response
@@ -355,3 +356,20 @@ async def test_each_event_fans_out_once_to_each_endpoint(gql: Run, db: str) -> N
     assert len(receiver.got) == 2 * products + back_orders
     ids = [headers["webhook-id"] for _, _, headers in receiver.got]
     assert len(set(ids)) == len(ids)
+
+
+async def test_the_instance_exporting_the_gauges_still_fans_out(gql: Run, db: str) -> None:
+    """The metrics leadership and the fan-out are two locks: the instance that answers
+    ``/metrics`` (and holds the first, on a connection of its own) still writes deliveries."""
+    hook = await endpoint(gql)
+    await steps.product(gql, "KB")
+    await steps.back_order(gql, ALICE, "KB", 1)
+    gauges = Leadership(db)
+    try:
+        assert await gauges.held()
+        receiver = Receiver()
+        await dispatcher(receiver, db).drain()
+        assert len(receiver.bodies(hook["url"])) == 1
+        assert await OutboxEvent.filter(webhooks_at=None).count() == 0
+    finally:
+        await gauges.release()
