@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", default="schema.graphql")
     export.add_argument("--possible-types", metavar="FILE", help=(
         "also write, as JSON, each interface and union with the object types that may come "
-        "back for it: the possibleTypes of Apollo Client's cache (and urql Graphcache's)"))
+        "back for it: the possibleTypes of Apollo Client's cache"))
     export.set_defaults(run=_export_schema)
     return parser
 
