@@ -26,6 +26,7 @@ from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
 from api.realtime.revocations import RevocationPoller
 from api.scheduling.sweeper import Sweeper
+from api.services import holding
 from api.settings import Settings
 from api.store.database import check_writes, config_of, is_postgres, missing_migrations
 from api.store.leadership import Leadership
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if webhooks is not None:
             webhooks.wake()
 
+    holding.configure(settings.holds)  # (a hold may be offered by any mutation)
     sweeper = (Sweeper(settings.sweep_seconds, settings.compensation, after_mutation)
                if settings.dispatcher == "inprocess" else None)
     limits = RateLimits(settings)

@@ -156,6 +156,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from api import tracing
     from api.notifications.setup import dispatcher_from
     from api.scheduling.sweeper import Sweeper
+    from api.services import holding
     from api.store.database import config_of
     from api.webhooks.setup import webhooks_from
 
@@ -170,6 +171,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
             dispatcher.wake()
             webhooks.wake()
 
+        holding.configure(settings.holds)
         sweeper = Sweeper(settings.sweep_seconds, settings.compensation, wake)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

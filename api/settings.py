@@ -13,6 +13,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.domain.currencies import CurrencyCode
+from api.domain.holds import HoldPolicy
 from api.domain.promises import Compensation
 
 DEV_SECRET = "backorders-development-secret-change-me"
@@ -204,6 +205,12 @@ class Settings(BaseSettings):
     """The shop's compensation as a fixed credit (at most what the back order cost)."""
     compensation_percent: Decimal | None = Field(None, gt=0, le=100, decimal_places=2)
     """The shop's compensation as a percent of what the back order cost."""
+    hold_minutes: int = Field(24 * 60, ge=1, le=60 * 24 * 30)
+    """How long a waitlister may claim the units held for them (notify-me) before the hold
+    expires and passes to the next one in line."""
+    hold_reminder_minutes: int = Field(120, ge=0, le=60 * 24 * 30)
+    """A holder is reminded this many minutes before the hold expires (once); 0: never.
+    Less than `BACKORDERS_HOLD_MINUTES`."""
     reorder_service_level: float = Field(0.95, gt=0.5, lt=0.999)
     """The chance a reorder suggestion aims for that stock covers demand over the lead time
     (its safety stock's z); `reorderSuggestion(serviceLevel:)` may ask for another."""
@@ -279,7 +286,15 @@ class Settings(BaseSettings):
         if has_credit != (self.compensation_after_days is not None):
             raise ValueError("BACKORDERS_COMPENSATION_AFTER_DAYS and one of "
                              "BACKORDERS_COMPENSATION_AMOUNT or _PERCENT go together")
+        if self.hold_reminder_minutes >= self.hold_minutes:
+            raise ValueError("BACKORDERS_HOLD_REMINDER_MINUTES must be less than "
+                             "BACKORDERS_HOLD_MINUTES (or 0 for no reminder)")
         return self
+
+    @property
+    def holds(self) -> HoldPolicy:
+        """How long a waitlister's hold lasts and when they are reminded."""
+        return HoldPolicy(self.hold_minutes, self.hold_reminder_minutes)
 
     @property
     def compensation(self) -> Compensation | None:

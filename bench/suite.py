@@ -232,9 +232,9 @@ async def _raw_flash(url: str, clients: int, seconds: float) -> tuple[float, flo
     pool = await asyncpg.create_pool(url, min_size=clients, max_size=clients)
     await pool.execute(
         "INSERT INTO product (sku, name, digital, price, discontinued, on_hand, allocated,"
-        " waiting, allow_backorders, lead_time_days, handling_days, delay_grace_days,"
+        " waiting, held, allow_backorders, lead_time_days, handling_days, delay_grace_days,"
         " low_stock_threshold, version, created_at, updated_at) VALUES ('RAW', 'Raw', false,"
-        " 10, false, 0, 0, 0, true, 14, 1, 2, 5, 1, now(), now()) ON CONFLICT DO NOTHING")
+        " 10, false, 0, 0, 0, 0, true, 14, 1, 2, 5, 1, now(), now()) ON CONFLICT DO NOTHING")
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
     run = time.time_ns()  # idempotency keys unique across rounds
@@ -311,10 +311,11 @@ async def _set_based_allocation(url: str, q: int) -> float:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("INSERT INTO product (sku, name, digital, price, discontinued,"
-                           " on_hand, allocated, waiting, allow_backorders, lead_time_days,"
-                           " handling_days, delay_grace_days, low_stock_threshold, version,"
-                           " created_at, updated_at) VALUES ('KB2', 'K2', false, 10, false,"
-                           " 0, 0, 0, true, 14, 1, 2, 5, 1, now(), now())")
+                           " on_hand, allocated, waiting, held, allow_backorders,"
+                           " lead_time_days, handling_days, delay_grace_days,"
+                           " low_stock_threshold, version, created_at, updated_at) VALUES"
+                           " ('KB2', 'K2', false, 10, false, 0, 0, 0, 0, true, 14, 1, 2, 5, 1,"
+                           " now(), now())")
     finally:
         await conn.close()
     await bulk_queue(url, "KB2", q)

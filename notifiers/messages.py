@@ -12,7 +12,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 BUILT_IN = Path(__file__).parent / "templates"
 CHANNELS = ("EMAIL", "SMS", "PUSH", "STAFF")
 EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "CANCELLED", "DELAY_OFFER",
-          "PRIORITY_CHANGED", "COMPENSATED", "RESTOCK_OVERDUE", "CAP_REACHED")
+          "PRIORITY_CHANGED", "COMPENSATED", "HOLD_OFFERED", "HOLD_EXPIRING", "HOLD_EXPIRED",
+          "RESTOCK_OVERDUE", "CAP_REACHED")
 SMS_LIMIT = 160
 
 

@@ -17,6 +17,7 @@ from tests.pgserver import PostgresServer, find_pg_bin
 from tests.redisserver import RedisServer, find_redis
 
 TABLES = (
+    "waitlist_entry",
     "wait_rating",
     "webhook_attempt",
     "webhook_delivery",

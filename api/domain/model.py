@@ -27,6 +27,19 @@ class Availability(StrEnum):
     OUT_OF_STOCK = "OUT_OF_STOCK"
 
 
+class WaitlistStatus(StrEnum):
+    """A waitlister's place on a product's notify-me list (``api/domain/holds.py``)."""
+
+    WAITING = "WAITING"
+    HOLDING = "HOLDING"
+    CLAIMED = "CLAIMED"
+    EXPIRED = "EXPIRED"
+    LEFT = "LEFT"
+
+
+OPEN_WAITLIST_STATUSES = frozenset({WaitlistStatus.WAITING, WaitlistStatus.HOLDING})
+
+
 class RestockStatus(StrEnum):
     SCHEDULED = "SCHEDULED"
     PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED"
@@ -59,10 +72,12 @@ class Stock:
     allocated: int
     waiting: int
     """Units of open back orders not yet allocated."""
+    held: int = 0
+    """Units held for waitlisters (``api/domain/holds.py``): nobody else may take them."""
 
     @property
     def available(self) -> int:
-        return self.on_hand - self.allocated
+        return self.on_hand - self.allocated - self.held
 
 
 @dataclass(frozen=True)
@@ -110,6 +125,9 @@ class NotificationEvent(StrEnum):
     DELAY_OFFER = "DELAY_OFFER"
     PRIORITY_CHANGED = "PRIORITY_CHANGED"
     COMPENSATED = "COMPENSATED"
+    HOLD_OFFERED = "HOLD_OFFERED"
+    HOLD_EXPIRING = "HOLD_EXPIRING"
+    HOLD_EXPIRED = "HOLD_EXPIRED"
     ACCESS_GRANTED = "ACCESS_GRANTED"
     CAP_REACHED = "CAP_REACHED"
     RESTOCK_OVERDUE = "RESTOCK_OVERDUE"

@@ -100,10 +100,32 @@ NotificationEvent = described(E, "NotificationEvent", (
     E.PRIORITY_CHANGED: (
         "Staff changed a waiting back order's priority: its place in line and date, as they "
         "are now (the places and dates of the others behind or ahead move by DATE_CHANGED)."),
+    E.HOLD_OFFERED: (
+        "Units of a product the customer is on the waitlist of are held for them: they may "
+        "claim them (`claimHold`) at the held price until the hold expires."),
+    E.HOLD_EXPIRING: (
+        "A hold of theirs ends soon (BACKORDERS_HOLD_REMINDER_MINUTES before it expires); "
+        "sent once, only while it is unclaimed."),
+    E.HOLD_EXPIRED: (
+        "A hold of theirs ended unclaimed; the units went to the next in line (they are off "
+        "the waitlist)."),
     E.ACCESS_GRANTED: "Access to a digital product was granted (no message is sent for it "
                       "yet).",
     E.CAP_REACHED: "Staff alert: a product's back-order cap was reached.",
     E.RESTOCK_OVERDUE: "Staff alert: a scheduled restock is past its expected date.",
+})
+
+WS = model.WaitlistStatus
+WaitlistStatus = described(WS, "WaitlistStatus", (
+    "Where a place on a notify-me list stands: WAITING -> HOLDING -> CLAIMED, or EXPIRED "
+    "(the hold passed on), or LEFT."), {
+    WS.WAITING: "On the list; no unit is held for them yet.",
+    WS.HOLDING: (
+        "Units are held for them until `holdExpiresAt`: nobody else can take them, and "
+        "`claimHold` turns them into an order at the held price."),
+    WS.CLAIMED: "The hold became an order (`order`); closed.",
+    WS.EXPIRED: "The hold ended unclaimed and passed to the next in line; closed.",
+    WS.LEFT: "They left the list (any units held passed on); closed.",
 })
 
 N = model.NotificationStatus

@@ -35,6 +35,7 @@ from api.graphql.preferences import (
 )
 from api.graphql.queries import parse_id
 from api.graphql.types import BackOrder, Order, OrderLine, Product, Restock
+from api.graphql.waitlist import WaitlistMutations
 from api.graphql.webhooks import WebhookMutations
 from api.services import (
     backorders,
@@ -253,7 +254,7 @@ async def _rate_limit_order(info: Info) -> None:
 @strawberry.type(description=(
     "Changes, each in one transaction. An expected failure comes back as a member of the "
     "field's result union (`... on Error { code message }`), with nothing changed."))
-class Mutation(WebhookMutations, DemandMutations):
+class Mutation(WebhookMutations, DemandMutations, WaitlistMutations):
     @strawberry.mutation(description="Staff: add a product with its back-order policy.")
     async def create_product(
         self, info: Info,

@@ -29,6 +29,7 @@ from api.graphql.types import (
     ProductConnection,
     Restock,
 )
+from api.graphql.waitlist import WaitlistQueries
 from api.graphql.webhooks import WebhookQueries
 from api.services import preferences, reads
 from api.services.clock import utcnow
@@ -67,7 +68,7 @@ class Viewer:
 @strawberry.type(description=(
     "Reads. Send a bearer token (`Authorization: Bearer ...`) to read as a customer or as "
     "staff; without one, only the public catalogue."))
-class Query(WebhookQueries, DemandQueries):
+class Query(WebhookQueries, DemandQueries, WaitlistQueries):
     @strawberry.field(description="A product by SKU; public; null when there is none.")
     async def product(self, sku: Sku) -> Product | None:
         row = await reads.get_product(sku)

@@ -116,9 +116,12 @@ class Stock:
     on_hand: int = strawberry.field(
         description="Units in the warehouse, allocated or not (shipped units leave it).")
     allocated: int = strawberry.field(description="Promised to orders, not yet shipped.")
-    available: int = column("r.on_hand - r.allocated", description=(
-        "On hand minus allocated: free to sell (it may be taken by waiting back orders "
-        "first)."))
+    held: int = strawberry.field(description=(
+        "Held for waitlisters who may claim them (`claimHold`) until their holds expire; "
+        "nobody else can take them meanwhile."))
+    available: int = column("r.on_hand - r.allocated - r.held", description=(
+        "On hand minus allocated and held: free to sell (it may be taken by waiting back "
+        "orders first)."))
     backordered: int = column("r.waiting",
                               description="Units of open back orders still waiting.")
 

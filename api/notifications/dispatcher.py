@@ -247,11 +247,14 @@ class Dispatcher:
         return await deliver(message, url, row.address, self.settings.send_timeout)
 
     def message(self, row: Notification) -> Message:
-        link = (f"{self.settings.public_url.rstrip('/')}/orders/{row.back_order_id}"
-                if self.settings.public_url and row.back_order_id else "")
-        # The shop's page at .../rate calls rateWait (a shipped message offers it).
+        base = (self.settings.public_url or "").rstrip("/")
+        link = f"{base}/orders/{row.back_order_id}" if base and row.back_order_id else ""
+        entry = row.data.get("waitlist_entry_id")
+        # The shop's page at .../rate calls rateWait (a shipped message offers it); at
+        # /waitlist/ID, claimHold (a hold's messages offer it).
         data = {"currency": self.settings.currency, "status_url": link,
-                "rate_url": f"{link}/rate" if link else "", **row.data}
+                "rate_url": f"{link}/rate" if link else "",
+                "claim_url": f"{base}/waitlist/{entry}" if base and entry else "", **row.data}
         return render(row.event, row.channel, data, self.settings.template_dir)
 
     async def _record(self, row: Notification, outcome: Outcome) -> None:

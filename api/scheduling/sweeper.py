@@ -1,5 +1,6 @@
 """The sweeper: every ``interval`` seconds, the scheduled promises are kept (a passed
-cancel-by day cancels, a late back order is compensated). It runs wherever the dispatcher
+cancel-by day cancels, a late back order is compensated, a hold whose time is up passes on,
+a holder is reminded before). It runs wherever the dispatcher
 runs (the API process, or ``backorders worker``); every instance may run one, since each
 sweep re-checks its rule under the back order's lock (``api/services/promises.py``)."""
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from api.domain.promises import Compensation
-from api.services import promises
+from api.services import promises, waitlist
 from api.store.outages import OUTAGES, outage_of
 
 log = logging.getLogger("backorders.sweeper")
@@ -23,6 +24,13 @@ log = logging.getLogger("backorders.sweeper")
 class Swept:
     cancelled: int
     compensated: int
+    holds_expired: int = 0
+    holds_reminded: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.cancelled or self.compensated or self.holds_expired
+                    or self.holds_reminded)
 
 
 class Sweeper:
@@ -37,14 +45,16 @@ class Sweeper:
 
     async def run_once(self, now: datetime | None = None) -> Swept:
         """One sweep of each kind, through everything due."""
-        cancelled = await promises.cancel_overdue(now)
-        compensated = await promises.compensate_late(self.compensation, now)
-        if (cancelled or compensated) and self.after_change is not None:
+        swept = Swept(await promises.cancel_overdue(now),
+                      await promises.compensate_late(self.compensation, now),
+                      await waitlist.expire_due(now), await waitlist.remind_due(now))
+        if swept.any and self.after_change is not None:
             self.after_change()
-        if cancelled or compensated:
-            log.info("sweep: %d cancelled (cancel-by passed), %d compensated",
-                     cancelled, compensated)
-        return Swept(cancelled, compensated)
+        if swept.any:
+            log.info("sweep: %d cancelled (cancel-by passed), %d compensated, %d holds "
+                     "expired, %d holders reminded", swept.cancelled, swept.compensated,
+                     swept.holds_expired, swept.holds_reminded)
+        return swept
 
     async def start(self) -> None:
         self._stop.clear()

@@ -116,7 +116,7 @@ async def adjust_stock(
     inputs.reason(reason)
     async with in_transaction():
         product = await lock_product_by_sku(sku)
-        free = product.on_hand - product.allocated
+        free = product.stock.available
         if delta < 0 and -delta > free:
             raise InsufficientStock(product.sku, delta, free)
         if product.on_hand + delta > validation.MAX_QUANTITY * 100:

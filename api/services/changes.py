@@ -8,7 +8,7 @@ from typing import Any
 from api import metrics, tracing
 from api.services import messages
 from api.store import statements
-from api.store.models import BackOrder, BackOrderEvent, OutboxEvent, Product
+from api.store.models import BackOrder, BackOrderEvent, OutboxEvent, Product, WaitlistEntry
 from api.store.snapshots import snapshot
 
 BACK_ORDER_TOPIC = "back_order"
@@ -16,6 +16,10 @@ PRODUCT_TOPIC = "product"
 PRODUCT_COLUMNS = [name for name in Product._meta.fields_db_projection
                    if name not in ("id", "created_at")]
 """What saving a product writes (all that a use case may change)."""
+WAITLIST_COLUMNS = ["quantity", "status", "held", "held_price", "hold_offered_at",
+                    "hold_expires_at", "reminded_at", "order_id", "closed_at", "version",
+                    "updated_at"]
+"""What saving a waitlist entry writes (all that a use case may change)."""
 HISTORY_FIELDS = ("back_order_id", "kind", "status", "version", "detail")
 OUTBOX_FIELDS = ("topic", "key", "payload")
 
@@ -33,10 +37,20 @@ class Changes:
         self._products: dict[int, Product] = {}
         self._new: set[int] = set()
         self._staff: list[tuple[str, dict[str, Any]]] = []
+        self._notices: list[tuple[str, str, dict[str, Any]]] = []
+        self._waitlist: dict[int, WaitlistEntry] = {}
 
     def staff_alert(self, event: str, **data: Any) -> None:
         """A message for the logistics staff, sent with this change."""
         self._staff.append((event, _jsonable(data)))
+
+    def notify(self, customer: str, event: str, data: dict[str, Any]) -> None:
+        """A message for a customer about something that is not a back order (a hold)."""
+        self._notices.append((customer, event, _jsonable(data)))
+
+    def waitlist_changed(self, entry: WaitlistEntry) -> None:
+        """A waitlist entry this change edited: saved in full at flush, one version up."""
+        self._waitlist[entry.id] = entry
 
     def placed(self, back_order: BackOrder) -> None:
         """A back order created by this use case: version 1, history starts with PLACED."""
@@ -77,6 +91,11 @@ class Changes:
              _jsonable(detail or _placed_detail(back_order)))
             for back_order, kind, detail in events
         ], {"at": self.now})
+        if self._waitlist:
+            for entry in self._waitlist.values():
+                entry.version += 1
+                entry.updated_at = self.now
+            await statements.update_rows(list(self._waitlist.values()), WAITLIST_COLUMNS)
         for product in self._products.values():
             product.version += 1
         await statements.update_rows(list(self._products.values()), PRODUCT_COLUMNS)
@@ -84,7 +103,7 @@ class Changes:
         await statements.insert_values(OutboxEvent, OUTBOX_FIELDS, self._outbox(events),
                                        {"trace_context": traced} if traced else None)
         await messages.write(events, self._staff, self.now, self._preferences,
-                             self._products, traced)
+                             self._products, traced, self._notices)
         allocated = sum(int(d.get("units", 0)) for _, kind, d in events
                         if kind in ("ALLOCATED", "PARTIALLY_ALLOCATED"))
         if allocated:

@@ -93,13 +93,17 @@ async def write(history: list[tuple[BackOrder, str, dict[str, Any]]],
                 staff: list[tuple[str, dict[str, Any]]], now: datetime,
                 known: Preferences | None = None,
                 products: dict[int, Product] | None = None,
-                trace_context: str | None = None) -> None:
+                trace_context: str | None = None,
+                notices: list[tuple[str, str, dict[str, Any]]] | None = None) -> None:
     """``known`` preferences and ``products`` (by id) are used as they are; the rest are
-    read. ``trace_context`` (a W3C traceparent) goes on every message written."""
+    read. ``trace_context`` (a W3C traceparent) goes on every message written. ``notices``
+    are (customer, event, data) messages about something other than a back order."""
     wanted = customer_events(history)
     if wanted:
         await _write_customer_messages(wanted, now, known or {}, products or {},
                                        trace_context)
+    if notices:
+        await _write_notices(notices, now, known or {}, trace_context)
     await statements.insert([
         Notification(event=event, channel=STAFF, address="staff", data=data,
                      due_at=now, created_at=now, trace_context=trace_context)
@@ -143,6 +147,26 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
     if folded:
         await Notification.bulk_update(folded, fields=["data", "status", "last_error"],
                                        batch_size=500)
+    shared: dict[str, Any] = {"due_at": now, "created_at": now}
+    if trace_context:
+        shared["trace_context"] = trace_context
+    await statements.insert_values(Notification, CUSTOMER_MESSAGE_FIELDS, rows, shared)
+
+
+async def _write_notices(notices: list[tuple[str, str, dict[str, Any]]], now: datetime,
+                         known: Preferences, trace_context: str | None) -> None:
+    customers = sorted({customer for customer, _, _ in notices})
+    unknown = [customer for customer in customers if customer not in known]
+    found = {**known, **(await preferences(unknown) if unknown else {})}
+    rows: list[tuple[str, int | None, str, str, str, dict[str, Any]]] = []
+    for customer, event, data in notices:
+        prefs = found.get(customer)
+        if prefs is None or (prefs.events and event not in prefs.events):
+            continue
+        for channel in prefs.channels:
+            address = _address(prefs, Channel(channel))
+            if address is not None:
+                rows.append((customer, None, event, channel, address, data))
     shared: dict[str, Any] = {"due_at": now, "created_at": now}
     if trace_context:
         shared["trace_context"] = trace_context

@@ -33,6 +33,8 @@ from api.store import statements
 from api.store.models import BackOrder, Order, OrderLine, Product
 
 MAX_LINES = 50
+RESERVED_KEY_PREFIX = "waitlist-hold-"
+"""The orders claimed holds become (``api/services/waitlist.py``) use these keys."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ async def place_order(
         inputs.customer_id(customer_id)
     customer = _customer(signed_in, customer_id, priority)
     key = validation.text(idempotency_key, "idempotencyKey", inputs.IDEMPOTENCY_KEY)
+    if key.startswith(RESERVED_KEY_PREFIX):
+        raise InvalidInput("idempotencyKey",
+                           f"keys starting with {RESERVED_KEY_PREFIX} are the service's own")
     requested = _checked_lines(lines)
     digest = _request_hash(requested, priority)
     try:

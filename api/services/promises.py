@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from tortoise.expressions import F
 from tortoise.queryset import QuerySet
@@ -87,10 +88,10 @@ async def accept_delay(actor: Actor | None, back_order_id: int,
     return back_order
 
 
-async def _each_due(query: QuerySet[BackOrder], handle: Callable[[int], Awaitable[int]],
-                    what: str, page: int) -> int:
-    """Hand each back order of ``query`` to ``handle`` (each in its own transaction), in id
-    pages, so one that keeps failing never hides those after it; returns the sum."""
+async def each_due(query: QuerySet[Any], handle: Callable[[int], Awaitable[int]],
+                   what: str, page: int) -> int:
+    """Hand each row of ``query`` (its id) to ``handle`` (each in its own transaction), in
+    id pages, so one that keeps failing never hides those after it; returns the sum."""
     done = last = 0
     while True:
         due = await query.filter(id__gt=last).order_by("id").limit(page).values_list(
@@ -100,7 +101,7 @@ async def _each_due(query: QuerySet[BackOrder], handle: Callable[[int], Awaitabl
             try:
                 done += await handle(last)
             except Exception:  # retried next sweep; the others go on
-                log.exception("%s of back order %s failed", what, last)
+                log.exception("%s of %s %s failed", what, query.model.__name__, last)
         if len(due) < page:
             return done
 
@@ -110,7 +111,7 @@ async def cancel_overdue(now: datetime | None = None, page: int = SWEEP_BATCH) -
     Returns how many were cancelled."""
     at = now or utcnow()
     due = BackOrder.filter(cancel_by__lt=at.date(), status__in=sorted(OPEN_STATUSES))
-    return await _each_due(due, lambda i: _cancel_if_due(i, at), "cancel-by", page)
+    return await each_due(due, lambda i: _cancel_if_due(i, at), "cancel-by", page)
 
 
 async def _cancel_if_due(back_order_id: int, now: datetime) -> int:
@@ -148,7 +149,7 @@ async def compensate_late(shop: Compensation | None, now: datetime | None = None
         due = BackOrder.filter(
             product_id=product.id, status__in=sorted(OPEN_STATUSES), compensated_at=None,
             promised_date__lt=compensation_cutoff(policy, at.date()), unit_price__gt=0)
-        done += await _each_due(due, lambda i: _compensate_if_due(i, shop, at),
+        done += await each_due(due, lambda i: _compensate_if_due(i, shop, at),
                                 "compensation", page)
     return done
 

@@ -14,6 +14,7 @@ from api.domain.model import QUEUED_STATUSES, Policy, Status, Supply
 from api.domain.queue import BEFORE_TIE_BREAK, comes_after, orm_ordering, sort_key, sql_order_by
 from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.domain.status import status_for_allocation, transition
+from api.services import holding
 from api.services.changes import Changes
 from api.store import prepared, statements
 from api.store.models import BackOrder, Product, Restock
@@ -89,10 +90,12 @@ async def resync_queue(product: Product, changes: Changes) -> None:
              if bo.status in QUEUED_STATUSES]
     today = changes.now.date()
     policy = product.policy
-    free = product.on_hand - product.allocated
+    free = product.stock.available
     if free > 0 and queue:
         _apply_grants(product, queue, free, changes)
         queue = [bo for bo in queue if bo.status in QUEUED_STATUSES]
+    if not queue and product.stock.available > 0:
+        await holding.offer_free_units(product, changes)
     estimates = estimate_queue(
         [bo.entry for bo in queue], 0, await scheduled_supply(product.id), policy, today
     )
@@ -170,7 +173,7 @@ def estimate_at_tail(
     False when it does not belong at the tail (a higher priority, or a clock that went
     back) or free units wait for the queue: then the caller saves it and resyncs.
     """
-    if product.on_hand - product.allocated > 0:
+    if product.stock.available > 0:
         return False
     if tail is not None and (not tail.known or not comes_after(back_order, tail)):
         return False

@@ -15,6 +15,7 @@ from api.domain.model import (
     Status,
     Stock,
     Supply,
+    WaitlistStatus,
 )
 from api.domain.restocks import RestockState
 from api.domain.webhooks import DeliveryStatus
@@ -36,6 +37,8 @@ class Product(Model):
     on_hand = fields.IntField(default=0)
     allocated = fields.IntField(default=0)
     waiting = fields.IntField(default=0)
+    # Units held for waitlisters (api/domain/holds.py): not allocated, not free.
+    held = fields.IntField(default=0)
     allow_backorders = fields.BooleanField(default=True)
     backorder_cap = fields.IntField(null=True)
     lead_time_days = fields.IntField(default=14)
@@ -72,7 +75,8 @@ class Product(Model):
 
     @property
     def stock(self) -> Stock:
-        return Stock(on_hand=self.on_hand, allocated=self.allocated, waiting=self.waiting)
+        return Stock(on_hand=self.on_hand, allocated=self.allocated, waiting=self.waiting,
+                     held=self.held)
 
 
 class Restock(Model):
@@ -414,3 +418,32 @@ class WaitRating(Model):
     class Meta:
         table = "wait_rating"
         unique_together = (("back_order_id",),)
+
+
+class WaitlistEntry(Model):
+    # A customer on a product's notify-me list (api/domain/holds.py): waiting, then holding
+    # units offered to them until hold_expires_at, then claimed (order_id), expired or left.
+    id = fields.IntField(primary_key=True)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="waitlist", on_delete=fields.RESTRICT)
+    product_id: int
+    customer_id = fields.CharField(max_length=128)
+    quantity = fields.IntField()
+    status = fields.CharEnumField(WaitlistStatus, max_length=12, default=WaitlistStatus.WAITING)
+    held = fields.IntField(default=0)
+    held_price = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
+    hold_offered_at = fields.DatetimeField(null=True)
+    hold_expires_at = fields.DatetimeField(null=True)
+    reminded_at = fields.DatetimeField(null=True)
+    order: fields.ForeignKeyNullableRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="waitlist_claims", null=True, on_delete=fields.SET_NULL)
+    order_id: int | None
+    joined_at = fields.DatetimeField()
+    closed_at = fields.DatetimeField(null=True)
+    version = fields.IntField(default=1)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "waitlist_entry"
+        indexes = (("product_id", "status", "id"), ("status", "hold_expires_at"),
+                   ("customer_id", "id"))

@@ -41,9 +41,10 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
         server.stop()
     assert run.returncode == 0, run.stderr
     answers = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
-    assert len(answers) == 6, run.stdout
+    assert len(answers) == 9, run.stdout
     assert all("errors" not in a for a in answers), run.stdout
-    product, placed, received, mine, shipped, cancelled = (a["data"] for a in answers)
+    product, placed, received, mine, shipped, cancelled, joined, counted, claimed = (
+        a["data"] for a in answers)
     assert product["product"]["availability"] == "BACKORDERABLE"
     [bo] = placed["placeOrder"]["order"]["backOrders"]
     assert (bo["id"], bo["status"], bo["queuePosition"]) == ("3", "WAITING", 3)
@@ -51,6 +52,9 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
     assert [e["node"]["status"] for e in mine["backOrders"]["edges"]] == ["ALLOCATED"]
     assert shipped["shipBackOrder"]["backOrder"]["status"] == "SHIPPED"
     assert cancelled["cancelBackOrder"]["__typename"] == "InvalidTransitionError"
+    assert joined["joinWaitlist"]["entry"] == {"id": "1", "status": "WAITING"}
+    assert counted["adjustStock"]["__typename"] == "ProductPayload"
+    assert claimed["claimHold"]["order"]["amountCharged"]["amount"] == "59.00"
 
 
 def test_the_demo_mail_sink_shows_alices_email(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ QUERIES = {
     "viewer": ("{ viewer { id } }", D, A, A, A),
     "restocks": ('{ restocks(sku: "KB") { id } }', A, A, A, A),
     "notifications": ("{ notifications { totalCount } }", D, D, D, A),
+    "waitlistEntries": ("{ waitlistEntries { totalCount } }", D, A, A, A),
     "webhookEndpoints": ("{ webhookEndpoints { totalCount } }", D, D, D, A),
     "webhookDeliveries": ("{ webhookDeliveries { totalCount } }", D, D, D, A),
     "demandReport": ('{ demandReport(from: "2026-01-01", to: "2026-01-31") { from } }',
@@ -79,6 +80,10 @@ MUTATIONS = {
                               + " }", D, D, D, A),
     "retryWebhookDelivery": ('mutation { retryWebhookDelivery(id: "{delivery}") ' + R + " }",
                              D, D, D, A),
+    "joinWaitlist": ('mutation { joinWaitlist(sku: "PS") ' + R + " }", D, A, A, A),
+    "leaveWaitlist": ('mutation { leaveWaitlist(id: "{entry}") ' + R + " }", D, A, D, A),
+    # (Alice's entry holds nothing: her claim is a typed refusal, not a denial.)
+    "claimHold": ('mutation { claimHold(id: "{entry}") ' + R + " }", D, A, D, A),
     # Only the owner rates a wait (it has not shipped: a typed refusal, not a denial).
     "rateWait": ('mutation { rateWait(backOrderId: "{bo}", rating: 5) ' + R + " }",
                  D, A, D, D),
@@ -109,7 +114,10 @@ async def _given(gql: Run) -> dict[str, str]:
     line = await OrderLine.get(order_id=int(placed["order"]["id"]))
     set_aside = await _set_aside_message()
     endpoint, delivery = await _dead_delivery()
-    return {"endpoint": str(endpoint), "delivery": str(delivery),
+    await steps.product(gql, "PS", allowBackorders=False)  # sold out: it has a waitlist
+    from api.services import waitlist
+    entry = await waitlist.join(ALICE, "PS", 1)
+    return {"entry": str(entry.id),"endpoint": str(endpoint), "delivery": str(delivery),
             "secret": "whsec_" + "A" * 32, "secret2": "whsec_" + "B" * 32,
             "bo": placed["order"]["backOrders"][0]["id"], "order": placed["order"]["id"],
             "restock": restock, "line": str(line.id), "date": in_days(5),

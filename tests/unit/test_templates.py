@@ -10,15 +10,17 @@ from typing import Any
 
 import pytest
 
-from api.domain.model import Status
+from api.domain.model import Status, WaitlistStatus
+from api.services.holding import notice_data
 from api.services.messages import message_data
-from api.store.models import BackOrder, Product
+from api.store.models import BackOrder, Product, WaitlistEntry
 from notifiers import CHANNELS, EVENTS, render
 
 TODAY = date(2026, 3, 2)
 CUSTOMER_EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "CANCELLED",
                    "DELAY_OFFER", "PRIORITY_CHANGED", "COMPENSATED")
 STAFF_EVENTS = ("RESTOCK_OVERDUE", "CAP_REACHED")
+HOLD_EVENTS = ("HOLD_OFFERED", "HOLD_EXPIRING", "HOLD_EXPIRED")
 
 
 def back_order(status: Status, quantity: int, allocated: int, position: int | None,
@@ -122,8 +124,46 @@ def test_every_staff_template_reads_right(event: str) -> None:
                 assert _problems(_text_of(part)) == [], (event, data, channel)
 
 
+def hold(wanted: int, held: int) -> WaitlistEntry:
+    return WaitlistEntry(id=12, product_id=1, customer_id="alice", quantity=wanted, held=held,
+                         status=WaitlistStatus.HOLDING, held_price=Decimal("11.00"),
+                         hold_expires_at=datetime(2026, 3, 3, 9, 30, tzinfo=UTC),
+                         joined_at=datetime(2026, 2, 1, tzinfo=UTC))
+
+
+HOLDS = {"one held of one": hold(1, 1), "three held of three": hold(3, 3),
+         "one held of four": hold(4, 1), "two held of five": hold(5, 2)}
+
+
+@pytest.mark.parametrize("link", ["", "https://shop.example.com/waitlist/12"])
+@pytest.mark.parametrize("state", list(HOLDS))
+@pytest.mark.parametrize("event", HOLD_EVENTS)
+def test_every_hold_template_reads_right(event: str, state: str, link: str) -> None:
+    entry = HOLDS[state]
+    data = {"currency": "USD", "status_url": "", "claim_url": link,
+            **notice_data(entry, PRODUCT, expired_at=entry.hold_expires_at)}
+    for channel in ("EMAIL", "SMS", "PUSH"):
+        parts = _rendered(event, channel, data)
+        for part in parts:
+            assert _problems(_text_of(part)) == [], (event, state, channel)
+        if link and event != "HOLD_EXPIRED" and channel != "PUSH":
+            assert any(link in part for part in parts), (event, state, channel)
+
+
+def test_a_hold_offer_says_what_is_held_until_when_and_at_what_price() -> None:
+    data = {"currency": "USD", "status_url": "", "claim_url": "",
+            **notice_data(HOLDS["two held of five"], PRODUCT)}
+    message = render("HOLD_OFFERED", "EMAIL", data)
+    assert message.title == "Ergonomic keyboard is back: 2 are held for you"
+    assert ("2 of the 5 you asked for are held for you at 11.00 USD each until "
+            "2026-03-03 09:30 UTC") in message.body
+    one = render("HOLD_OFFERED", "SMS", {**data, **notice_data(HOLDS["one held of one"],
+                                                                PRODUCT)}).body
+    assert "1 unit held for you" in one
+
+
 def test_the_tables_cover_every_event_and_state() -> None:
-    assert set(CUSTOMER_EVENTS) | set(STAFF_EVENTS) == set(EVENTS)
+    assert set(CUSTOMER_EVENTS) | set(STAFF_EVENTS) | set(HOLD_EVENTS) == set(EVENTS)
     assert {row.status for row in STATES.values()} == set(Status)
     assert {event for event, _ in CASES} == set(CUSTOMER_EVENTS)
 
