@@ -38,7 +38,7 @@ class Product(Model):
     allocated = fields.IntField(default=0)
     waiting = fields.IntField(default=0)
     # Units held for waitlisters (api/domain/holds.py): not allocated, not free.
-    held = fields.IntField(default=0)
+    held = fields.IntField(default=0, db_default=0)
     allow_backorders = fields.BooleanField(default=True)
     backorder_cap = fields.IntField(null=True)
     lead_time_days = fields.IntField(default=14)

@@ -46,5 +46,6 @@ async def test_a_database_at_the_first_migration_upgrades(empty_database: str) -
 
     async with TortoiseContext() as ctx:
         await ctx.init(config=config)
-        assert (await Product.get(sku="OLD-1")).on_hand == 7
+        old = await Product.get(sku="OLD-1")
+        assert (old.on_hand, old.held) == (7, 0)
         assert await NotificationPreferences.all().count() == 0

@@ -36,6 +36,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Product',
             name='held',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
     ]
