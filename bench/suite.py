@@ -111,9 +111,10 @@ async def bulk_queue(url: str, sku: str, count: int) -> None:
             today = datetime.now(UTC).date()
             await conn.execute(
                 "INSERT INTO customer_order (id, customer_id, idempotency_key, request_hash,"
-                " currency, amount_charged, amount_refunded, amount_credited, placed_at)"
-                " SELECT $1 + g, 'c' || ($1 + g), 'k', 'h', 'USD', 10, 0, 0,"
-                " now() + g * interval '1 millisecond' FROM generate_series(1, $2) g",
+                " currency, amount_charged, amount_refunded, amount_credited, placed_at,"
+                " shipping) SELECT $1 + g, 'c' || ($1 + g), 'k', 'h', 'USD', 10, 0, 0,"
+                " now() + g * interval '1 millisecond', 'SHIP_AS_ALLOCATED'"
+                " FROM generate_series(1, $2) g",
                 first, count)
             await conn.execute(
                 "INSERT INTO order_line (id, order_id, product_id, quantity, unit_price,"
@@ -122,10 +123,10 @@ async def bulk_queue(url: str, sku: str, count: int) -> None:
                 first, count, product_id)
             await conn.execute(
                 "INSERT INTO back_order (order_id, line_id, product_id, customer_id, quantity,"
-                " allocated, status, priority, placed_at, unit_price, queue_position,"
+                " allocated, shipped, status, priority, placed_at, unit_price, queue_position,"
                 " units_ahead, estimated_ship_date, estimate_scheduled, promised_date, delayed,"
                 " refunded_amount, compensated_amount, version, updated_at)"
-                " SELECT $1 + g, $1 + g, $3, 'c' || ($1 + g), 1, 0, 'WAITING', 0,"
+                " SELECT $1 + g, $1 + g, $3, 'c' || ($1 + g), 1, 0, 0, 'WAITING', 0,"
                 " now() + g * interval '1 millisecond', 10, g, g - 1, $4, false, $4, false,"
                 " 0, 0, 1, now() FROM generate_series(1, $2) g",
                 first, count, product_id, today + timedelta(days=14))
@@ -250,8 +251,9 @@ async def _raw_flash(url: str, clients: int, seconds: float) -> tuple[float, flo
                     " WHERE sku = 'RAW' FOR UPDATE")
                 order = await conn.fetchval(
                     "INSERT INTO customer_order (customer_id, idempotency_key, request_hash,"
-                    " currency, amount_charged, amount_refunded, amount_credited, placed_at)"
-                    " VALUES ($1, $2, 'h', 'USD', $3, 0, 0, now()) RETURNING id",
+                    " currency, amount_charged, amount_refunded, amount_credited, placed_at,"
+                    " shipping) VALUES ($1, $2, 'h', 'USD', $3, 0, 0, now(),"
+                    " 'SHIP_AS_ALLOCATED') RETURNING id",
                     f"raw{n}", f"{run}-{n}-{count}", product["price"])
                 line = await conn.fetchval(
                     "INSERT INTO order_line (order_id, product_id, quantity, unit_price,"
@@ -260,11 +262,11 @@ async def _raw_flash(url: str, clients: int, seconds: float) -> tuple[float, flo
                     product["price"])
                 await conn.execute(
                     "INSERT INTO back_order (order_id, line_id, product_id, customer_id,"
-                    " quantity, allocated, status, priority, placed_at, unit_price,"
+                    " quantity, allocated, shipped, status, priority, placed_at, unit_price,"
                     " queue_position, units_ahead, estimated_ship_date, estimate_scheduled,"
                     " promised_date, delayed, refunded_amount, compensated_amount, version,"
                     " updated_at) VALUES"
-                    " ($1, $2, $3, $4, 1, 0, 'WAITING', 0, now(), $5, $6, $7,"
+                    " ($1, $2, $3, $4, 1, 0, 0, 'WAITING', 0, now(), $5, $6, $7,"
                     " current_date + 14, false, current_date + 14, false, 0, 0, 1, now())",
                     order, line, product["id"], f"raw{n}", product["price"],
                     product["waiting"] + 1, product["waiting"])

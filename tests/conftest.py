@@ -18,6 +18,7 @@ from tests.redisserver import RedisServer, find_redis
 
 TABLES = (
     "waitlist_entry",
+    "shipment",
     "wait_rating",
     "webhook_attempt",
     "webhook_delivery",

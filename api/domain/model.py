@@ -27,6 +27,13 @@ class Availability(StrEnum):
     OUT_OF_STOCK = "OUT_OF_STOCK"
 
 
+class Shipping(StrEnum):
+    """How an order's parts ship (``api/domain/shipping.py``)."""
+
+    SHIP_AS_ALLOCATED = "SHIP_AS_ALLOCATED"
+    SHIP_TOGETHER = "SHIP_TOGETHER"
+
+
 class WaitlistStatus(StrEnum):
     """A waitlister's place on a product's notify-me list (``api/domain/holds.py``)."""
 
@@ -121,8 +128,10 @@ class NotificationEvent(StrEnum):
     DATE_CHANGED = "DATE_CHANGED"
     ALLOCATED = "ALLOCATED"
     SHIPPED = "SHIPPED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     CANCELLED = "CANCELLED"
     DELAY_OFFER = "DELAY_OFFER"
+    DELAY_ACCEPTED = "DELAY_ACCEPTED"
     PRIORITY_CHANGED = "PRIORITY_CHANGED"
     COMPENSATED = "COMPENSATED"
     HOLD_OFFERED = "HOLD_OFFERED"

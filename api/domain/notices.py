@@ -23,6 +23,7 @@ MOOTS: dict[str, frozenset[str]] = {
     "PRIORITY_CHANGED": frozenset({"DATE_CHANGED", "PRIORITY_CHANGED"}),
     "ALLOCATED": frozenset({"DATE_CHANGED", "DELAY_OFFER", "ALLOCATED", "PRIORITY_CHANGED"}),
     "DELAY_OFFER": frozenset({"DATE_CHANGED", "DELAY_OFFER"}),
+    "DELAY_ACCEPTED": frozenset({"DELAY_OFFER"}),
     "SHIPPED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER",
                           "PRIORITY_CHANGED"}),
     "CANCELLED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER",
@@ -30,7 +31,8 @@ MOOTS: dict[str, frozenset[str]] = {
 }
 """A later event -> the events of the same back order it makes moot, when not yet sent.
 A back order that shipped or was cancelled leaves nothing to say about its place in line,
-its date or its allocation; a new allocation or delay offer replaces an older one."""
+its date or its allocation; a new allocation or delay offer replaces an older one; an
+answered offer is not sent after the answer."""
 
 
 def moots(later: str) -> frozenset[str]:

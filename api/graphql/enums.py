@@ -94,12 +94,18 @@ NotificationEvent = described(E, "NotificationEvent", (
         "A back order's estimate moved beyond its promised date (plus the product's "
         "`delayGraceDays`): the customer is offered to keep waiting (`acceptDelay`) or cancel "
         "with a full refund; an unanswered offer keeps the back order."),
+    E.DELAY_ACCEPTED: (
+        "The customer answered a delay offer with \"keep waiting\" (`acceptDelay`): the "
+        "confirmation, with their place and the date as they are now."),
     E.COMPENSATED: (
         "A back order late by more than the compensation policy's days was credited (once; "
         "the amount is on the back order and its order)."),
     E.PRIORITY_CHANGED: (
         "Staff changed a waiting back order's priority: its place in line and date, as they "
         "are now (the places and dates of the others behind or ahead move by DATE_CHANGED)."),
+    E.PARTIALLY_SHIPPED: (
+        "Part of a back order shipped (the units set aside so far, with a tracking code); "
+        "the rest stays in line, with its place and date."),
     E.HOLD_OFFERED: (
         "Units of a product the customer is on the waitlist of are held for them: they may "
         "claim them (`claimHold`) at the held price until the hold expires."),
@@ -113,6 +119,19 @@ NotificationEvent = described(E, "NotificationEvent", (
                       "yet).",
     E.CAP_REACHED: "Staff alert: a product's back-order cap was reached.",
     E.RESTOCK_OVERDUE: "Staff alert: a scheduled restock is past its expected date.",
+})
+
+SP = model.Shipping
+ShippingPreference = described(SP, "ShippingPreference", (
+    "How an order's parts ship: the customer or the shop chooses per order."), {
+    SP.SHIP_AS_ALLOCATED: (
+        "Each part ships as soon as it is set aside: staff may ship the allocated part of a "
+        "partly allocated back order (`shipAllocatedUnits`); the rest keeps its place in "
+        "line. The default."),
+    SP.SHIP_TOGETHER: (
+        "Everything ships in one go: no part of the order ships while any of its back "
+        "orders still waits (an early ship is InvalidTransitionError from "
+        "SHIPS_WITH_ITS_ORDER)."),
 })
 
 WS = model.WaitlistStatus

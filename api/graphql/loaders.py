@@ -27,6 +27,7 @@ from api.store.models import (
     OrderLine,
     Product,
     Restock,
+    Shipment,
 )
 from api.store.prepared import PreparedRead
 
@@ -65,6 +66,10 @@ async def load_back_orders(order_ids: Sequence[int]) -> list[list[BackOrder]]:
 
 async def load_history(back_order_ids: Sequence[int]) -> list[list[BackOrderEvent]]:
     return await _grouped(BackOrderEvent, "back_order_id", back_order_ids, "id")
+
+
+async def load_shipments(back_order_ids: Sequence[int]) -> list[list[Shipment]]:
+    return await _grouped(Shipment, "back_order_id", back_order_ids, "id")
 
 
 async def load_notifications(back_order_ids: Sequence[int]) -> list[list[Notification]]:
@@ -133,6 +138,8 @@ class Loaders:
         default_factory=lambda: DataLoader(load_fn=load_back_orders))
     history: DataLoader[int, list[BackOrderEvent]] = field(
         default_factory=lambda: DataLoader(load_fn=load_history))
+    shipments: DataLoader[int, list[Shipment]] = field(
+        default_factory=lambda: DataLoader(load_fn=load_shipments))
     notifications: DataLoader[int, list[Notification]] = field(
         default_factory=lambda: DataLoader(load_fn=load_notifications))
     attempts: DataLoader[int, list[NotificationAttempt]] = field(

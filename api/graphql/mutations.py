@@ -11,10 +11,12 @@ import strawberry
 
 from api.domain.errors import RateLimited
 from api.domain.model import Policy
+from api.domain.model import Shipping as ShippingValue
 from api.domain.promises import Compensation
 from api.graphql.context import Info
 from api.graphql.delivery import Notification
 from api.graphql.demand import DemandMutations
+from api.graphql.enums import ShippingPreference
 from api.graphql.errors import (
     CustomerLimitReachedError,
     DuplicateSkuError,
@@ -157,6 +159,10 @@ class PlaceOrderInput:
         "Staff only: the customer to order for; null for the signed-in customer."))
     priority: int = strawberry.field(default=0, description=(
         "Staff only: the back orders' priority in their queues; higher goes first."))
+    shipping: ShippingPreference = strawberry.field(
+        default=ShippingValue.SHIP_AS_ALLOCATED, description=(
+            "Ship each part as it is set aside (default), or everything together; "
+            "`setOrderShipping` changes it later."))
 
 
 @strawberry.type(description="The product as it is now.")
@@ -184,6 +190,11 @@ class PlaceOrderPayload:
     order: Order = strawberry.field(description="The order, with its lines and back orders.")
     replayed: bool = strawberry.field(
         description="True when this idempotency key had placed the order before.")
+
+
+@strawberry.type(description="The order as it is now.")
+class OrderPayload:
+    order: Order = strawberry.field(description="The order.")
 
 
 @strawberry.type(description="The message as it is now.")
@@ -215,6 +226,7 @@ PlaceOrderResult = _union("PlaceOrderResult", "order", PlaceOrderPayload, *COMMO
                           RateLimitedError)
 OrderLineResult = _union("OrderLineResult", "order line", OrderLinePayload, *COMMON,
                          InvalidTransitionError)
+OrderResult = _union("OrderResult", "order", OrderPayload, *COMMON)
 NotificationResult = _union("NotificationResult", "message", NotificationPayload, *COMMON,
                             InvalidTransitionError)
 RevokeTokensResult = Annotated[
@@ -343,6 +355,7 @@ class Mutation(WebhookMutations, DemandMutations, WaitlistMutations):
             info.context.settings.currency,
             customer_id=input.customer_id,
             priority=input.priority,
+            shipping=input.shipping,
         )
         return PlaceOrderPayload(order=placed.order, replayed=placed.replayed)
 
@@ -411,6 +424,31 @@ class Mutation(WebhookMutations, DemandMutations, WaitlistMutations):
             info.context.actor, input.to_service(), customer_id=input.customer_id
         )
         return NotificationPreferencesPayload(preferences=row)
+
+    @strawberry.mutation(description=(
+        "Staff: ship the part of a partly allocated back order that is set aside and not "
+        "shipped yet (PARTIALLY_SHIPPED; the customer is told); the rest keeps its place in "
+        "line and ships with `shipBackOrder` once allocated. An order that ships together, "
+        "or nothing new set aside: InvalidTransitionError (from SHIPS_WITH_ITS_ORDER or "
+        "NOTHING_NEW_SET_ASIDE); a fully allocated one: use `shipBackOrder`."))
+    async def ship_allocated_units(
+        self, info: Info, id: BackOrderId, tracking_code: TrackingCode = "",
+    ) -> BackOrderResult:  # type: ignore[valid-type]
+        row = await backorders.ship_allocated_units(info.context.actor, parse_id(id),
+                                                    tracking_code)
+        return BackOrderPayload(back_order=row)
+
+    @strawberry.mutation(description=(
+        "The customer (or staff) choose how an order's parts ship: as each is set aside, or "
+        "together once everything is there. Parts shipped already stay shipped."))
+    async def set_order_shipping(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The order's id.")],
+        shipping: Annotated[ShippingPreference, strawberry.argument(
+            description="How its parts ship from now on.")],
+    ) -> OrderResult:  # type: ignore[valid-type]
+        row = await backorders.set_order_shipping(info.context.actor, parse_id(id), shipping)
+        return OrderPayload(order=row)
 
     @strawberry.mutation(description="Staff: ship the units an order line took from stock.")
     async def ship_order_line(

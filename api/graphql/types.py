@@ -20,7 +20,13 @@ from api.domain.estimates import quote
 from api.domain.model import Availability as AvailabilityValue
 from api.domain.promises import delay_offer_open
 from api.graphql.context import Info
-from api.graphql.enums import Availability, BackOrderStatus, CurrencyCode, RestockStatus
+from api.graphql.enums import (
+    Availability,
+    BackOrderStatus,
+    CurrencyCode,
+    RestockStatus,
+    ShippingPreference,
+)
 from api.graphql.fields import column, executor_field, helper, known
 from api.services.clock import utcnow
 from api.services.promises import product_compensation
@@ -248,8 +254,8 @@ class BackOrderEvent:
     kind: str = strawberry.field(description=(
         "What happened: PLACED, PARTIALLY_ALLOCATED, ALLOCATED, QUEUE_MOVED, DATE_CHANGED, "
         "ESTIMATE_BASIS_CHANGED, DELAYED, BACK_ON_TIME, PRIORITY_CHANGED (staff moved it: "
-        "`previous_priority`, `priority`, `reason`, `by`), SHIPPED, CANCELLED or "
-        "REFUNDED."))
+        "`previous_priority`, `priority`, `reason`, `by`), PARTIALLY_SHIPPED (`units`, "
+        "`shipped` so far, `tracking_code`), SHIPPED, CANCELLED or REFUNDED."))
     status: BackOrderStatus = strawberry.field(
         description="The back order's status after it.")
     version: int = strawberry.field(description="The back order's version after it.")
@@ -295,12 +301,17 @@ class BackOrder:
         description="Higher goes first in the queue (set by staff); 0 by default.")
     placed_at: datetime = strawberry.field(description="When it was placed (ISO 8601, UTC).")
     tracking_code: str | None = strawberry.field(
-        description="The carrier's tracking code once shipped; null before, or when none.")
+        description=("The carrier's tracking code of its last parcel; null before it "
+                     "ships, or when none (every parcel: `shipments`)."))
+    shipped_quantity: int = column("r.shipped", description=(
+        "Units shipped so far: all of them once SHIPPED; part of them when staff shipped "
+        "what was set aside before the rest came (`shipAllocatedUnits`)."))
     version: int = strawberry.field(description="Grows by one with every change.")
     unit_price: Money = column(f"(r.unit_price, {SHOP_CURRENCY})",
                                description="The price of one unit when it was ordered.")
-    refunded_amount: Money = column(f"(r.refunded_amount, {SHOP_CURRENCY})",
-                                    description="What was refunded (zero unless cancelled).")
+    refunded_amount: Money = column(f"(r.refunded_amount, {SHOP_CURRENCY})", description=(
+        "What was refunded (zero unless cancelled; a cancelled one is refunded every unit "
+        "that had not shipped)."))
     cancel_by: date | None = strawberry.field(description=(
         "The customer's limit (ISO 8601 date, UTC): not shipped by the end of this day, it "
         "cancels itself with a full refund and the customer is told. Null when none; set "
@@ -337,6 +348,18 @@ class BackOrder:
                       ) -> list[BackOrderEvent]:
         return await info.context.loaders.history.load(root.id)  # type: ignore[return-value]
 
+    @executor_field("loads a list", description="Its parcels, oldest first.")
+    async def shipments(root: models.BackOrder, info: Info) -> list[Shipment]:
+        return await info.context.loaders.shipments.load(root.id)  # type: ignore[return-value]
+
+
+@strawberry.type(description="One parcel of a back order.")
+class Shipment:
+    units: int = strawberry.field(description="Units in it.")
+    tracking_code: str | None = strawberry.field(
+        description="The carrier's tracking code; null when none.")
+    shipped_at: datetime = strawberry.field(description="When it shipped (ISO 8601, UTC).")
+
 
 @strawberry.type(description="One product of an order; seen by its customer and by staff.")
 class OrderLine:
@@ -370,6 +393,8 @@ class Order:
                                    description="What was charged for every line, in full.")
     amount_refunded: Money = column("(r.amount_refunded, r.currency)",
                                     description="What was refunded (cancelled back orders).")
+    shipping: ShippingPreference = strawberry.field(description=(
+        "How its parts ship: as each is set aside, or together (`setOrderShipping`)."))
     amount_credited: Money = column("(r.amount_credited, r.currency)", description=(
         "Compensation credited for late back orders (a credit recorded for the shop to "
         "honour; no payment is moved)."))

@@ -10,15 +10,20 @@ from tortoise.transactions import in_transaction
 from api.domain import validation
 from api.domain.errors import InvalidTransition, NotFound, NotReleased
 from api.domain.identity import Actor, require_actor, require_staff
-from api.domain.model import QUEUED_STATUSES, Status
-from api.domain.money import cancellation_refund
+from api.domain.model import QUEUED_STATUSES, Shipping, Status
+from api.domain.shipping import (
+    check_partial_shipment,
+    check_ship_together,
+    in_warehouse,
+    unshipped_refund,
+)
 from api.domain.status import transition
 from api.services import inputs
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product
 from api.services.queue import resync_queue
-from api.store.models import BackOrder, Order, OrderLine, Product
+from api.store.models import BackOrder, Order, OrderLine, Product, Shipment
 
 
 async def cancel_back_order(
@@ -41,19 +46,20 @@ async def cancel_locked(product: Product, back_order: BackOrder, changes: Change
     refund, its units to the next in line, the changes flushed."""
     was_queued = back_order.status in QUEUED_STATUSES
     back_order.status = transition(back_order.status, Status.CANCELLED)
-    product.allocated -= back_order.allocated
+    set_aside = in_warehouse(back_order.allocated, back_order.shipped)
+    product.allocated -= set_aside
     if was_queued:
         product.waiting -= back_order.remaining_units
-    refund = cancellation_refund(back_order.unit_price, back_order.quantity)
+    refund = unshipped_refund(back_order.unit_price, back_order.quantity, back_order.shipped)
     back_order.refunded_amount = refund
     back_order.queue_position = None
     back_order.units_ahead = 0
     back_order.closed_at = changes.now
     changes.touch(back_order, "status", "refunded_amount", "queue_position",
                   "units_ahead", "closed_at")
-    changes.record(back_order, "CANCELLED", reason=reason, released=back_order.allocated,
+    changes.record(back_order, "CANCELLED", reason=reason, released=set_aside,
                    by=by, **detail)
-    back_order.allocated = 0
+    back_order.allocated = back_order.shipped  # (what shipped stays shipped)
     back_order.delayed = False
     changes.touch(back_order, "allocated", "delayed")
     changes.record(back_order, "REFUNDED", amount=refund)
@@ -107,19 +113,82 @@ async def ship_back_order(
     async with in_transaction():
         product, back_order = await lock(back_order_id)
         back_order.status = transition(back_order.status, Status.SHIPPED)
-        release = product.release_date
-        if release is not None and changes.now.date() < release:
-            raise NotReleased(product.sku, release)
-        product.on_hand -= back_order.quantity
-        product.allocated -= back_order.quantity
-        back_order.tracking_code = tracking or None
+        _check_released(product, changes)
+        order = await Order.get(id=back_order.order_id)
+        check_ship_together(order.shipping, await _others_of(back_order))
+        units = back_order.quantity - back_order.shipped
+        await _ship(product, back_order, units, tracking, changes)
         back_order.closed_at = changes.now
         back_order.delayed = False
-        changes.touch(back_order, "status", "tracking_code", "closed_at", "delayed")
-        changes.record(back_order, "SHIPPED", tracking_code=tracking or None)
-        changes.product_changed(product)
+        changes.touch(back_order, "closed_at", "delayed")
+        changes.record(back_order, "SHIPPED", tracking_code=tracking or None, units=units)
         await changes.flush()
     return back_order
+
+
+async def ship_allocated_units(
+    actor: Actor | None, back_order_id: int, tracking_code: str = "",
+    now: datetime | None = None,
+) -> BackOrder:
+    """Staff ship the part of a partly allocated back order that is set aside and not
+    shipped yet; the rest keeps its place in line. Not for an order that ships together."""
+    require_staff(actor)
+    tracking = inputs.tracking_code(tracking_code)
+    changes = Changes(now or utcnow())
+    async with in_transaction():
+        product, back_order = await lock(back_order_id)
+        order = await Order.get(id=back_order.order_id)
+        units = check_partial_shipment(back_order.status, back_order.allocated,
+                                       back_order.shipped, order.shipping)
+        _check_released(product, changes)
+        await _ship(product, back_order, units, tracking, changes)
+        changes.record(back_order, "PARTIALLY_SHIPPED", tracking_code=tracking or None,
+                       units=units, shipped=back_order.shipped)
+        await changes.flush()
+    return back_order
+
+
+async def set_order_shipping(actor: Actor | None, order_id: int, shipping: Shipping
+                             ) -> Order:
+    """The customer (or staff) choose how the order's parts ship; the same choice again
+    changes nothing. Parts shipped already stay shipped."""
+    async with in_transaction():
+        order = await Order.filter(id=order_id).select_for_update().first()
+        if order is None or not require_actor(actor).may_see(order.customer_id):
+            raise NotFound("Order", str(order_id))
+        if order.shipping is not shipping:
+            order.shipping = shipping
+            await order.save(update_fields=["shipping"])
+    return order
+
+
+def _check_released(product: Product, changes: Changes) -> None:
+    release = product.release_date
+    if release is not None and changes.now.date() < release:
+        raise NotReleased(product.sku, release)
+
+
+async def _others_of(back_order: BackOrder) -> list[Status]:
+    """The statuses of the other back orders of its order."""
+    return await _statuses(back_order.order_id, but=back_order.id)
+
+
+async def _statuses(order_id: int, but: int = 0) -> list[Status]:
+    rows = await BackOrder.filter(order_id=order_id, id__not=but).values_list(
+        "status", flat=True)
+    return [Status(str(row)) for row in rows]
+
+
+async def _ship(product: Product, back_order: BackOrder, units: int, tracking: str,
+                changes: Changes) -> None:
+    product.on_hand -= units
+    product.allocated -= units
+    back_order.shipped += units
+    back_order.tracking_code = tracking or None
+    changes.touch(back_order, "status", "shipped", "tracking_code")
+    changes.product_changed(product)
+    await Shipment.create(back_order_id=back_order.id, units=units,
+                          tracking_code=tracking or None, shipped_at=changes.now)
 
 
 async def ship_order_line(
@@ -138,6 +207,8 @@ async def ship_order_line(
         if line.shipped_at is not None or line.allocated_now == 0:
             state = "SHIPPED" if line.shipped_at else "NOTHING_IN_STOCK"
             raise InvalidTransition("order line", state, "SHIPPED")
+        order = await Order.get(id=line.order_id)
+        check_ship_together(order.shipping, await _statuses(order.id), "order line")
         product.on_hand -= line.allocated_now
         product.allocated -= line.allocated_now
         line.shipped_at = changes.now

@@ -28,8 +28,10 @@ EVENT_FOR = {
     "PARTIALLY_ALLOCATED": "ALLOCATED",
     "ALLOCATED": "ALLOCATED",
     "SHIPPED": "SHIPPED",
+    "PARTIALLY_SHIPPED": "PARTIALLY_SHIPPED",
     "CANCELLED": "CANCELLED",
     "DELAYED": "DELAY_OFFER",
+    "DELAY_ACCEPTED": "DELAY_ACCEPTED",
     "PRIORITY_CHANGED": "PRIORITY_CHANGED",
     "COMPENSATED": "COMPENSATED",
 }
@@ -236,6 +238,9 @@ def message_data(bo: BackOrder, product: Product, detail: dict[str, Any]) -> dic
         "previous_date": _iso(detail.get("previous")) or bo.promised_date.isoformat(),
         "promised_date": bo.promised_date.isoformat(),
         "tracking_code": bo.tracking_code,
+        "shipped": bo.shipped,
+        # On a PARTIALLY_SHIPPED message: the units of this parcel.
+        "shipped_now": int(detail.get("units") or 0),
         "refund_amount": str(bo.refunded_amount if bo.refunded_amount else
                              bo.unit_price * bo.quantity),
         "version": bo.version,

@@ -16,7 +16,7 @@ from api.domain import validation
 from api.domain.allocation import LinePlan, check_customer_limit, plan_line
 from api.domain.errors import Forbidden, IdempotencyConflict, InvalidInput
 from api.domain.identity import Actor, require_actor
-from api.domain.model import Supply
+from api.domain.model import Shipping, Supply
 from api.domain.money import charge
 from api.services import inputs, messages
 from api.services.changes import Changes
@@ -58,6 +58,7 @@ async def place_order(
     customer_id: str | None = None,
     priority: int = 0,
     now: datetime | None = None,
+    shipping: Shipping = Shipping.SHIP_AS_ALLOCATED,
 ) -> PlacedOrder:
     signed_in = require_actor(actor)
     if customer_id is not None:
@@ -68,9 +69,10 @@ async def place_order(
         raise InvalidInput("idempotencyKey",
                            f"keys starting with {RESERVED_KEY_PREFIX} are the service's own")
     requested = _checked_lines(lines)
-    digest = _request_hash(requested, priority)
+    digest = _request_hash(requested, priority, shipping)
     try:
-        order = await _place(customer, key, digest, requested, currency, priority, now)
+        order = await _place(customer, key, digest, requested, currency, priority, now,
+                             shipping)
     except IntegrityError:
         # The key placed an order before (a retry, or a twin that committed while this
         # one waited for the lock): answer with that order.
@@ -88,6 +90,7 @@ async def _place(
     currency: str,
     priority: int,
     now: datetime | None,
+    shipping: Shipping,
 ) -> Order:
     async with in_transaction():
         # Read before the lock: nothing under the product lock waits for it.
@@ -99,7 +102,7 @@ async def _place(
         # First, so that a key used before fails on the unique (customer, key) before
         # anything else is decided.
         order = await _insert_order(customer, key, digest, requested, currency, products,
-                                    changes.now)
+                                    changes.now, shipping)
         at_tail = await _place_lines(order, requested, products, priority, changes)
         await changes.flush()
     for product, back_order, supply in at_tail:
@@ -108,7 +111,8 @@ async def _place(
 
 
 async def _insert_order(customer: str, key: str, digest: str, requested: list[LineRequest],
-                        currency: str, products: dict[str, Product], now: datetime) -> Order:
+                        currency: str, products: dict[str, Product], now: datetime,
+                        shipping: Shipping) -> Order:
     order = Order(
         customer_id=customer,
         idempotency_key=key,
@@ -119,6 +123,7 @@ async def _insert_order(customer: str, key: str, digest: str, requested: list[Li
         amount_refunded=NO_MONEY,
         amount_credited=NO_MONEY,
         placed_at=now,
+        shipping=shipping,
     )
     await statements.insert_returning_ids([order], "customer_id")
     return order
@@ -262,8 +267,10 @@ def _checked_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
     return checked
 
 
-def _request_hash(lines: list[LineRequest], priority: int) -> str:
-    body = json.dumps(
-        {"lines": sorted((line.sku, line.quantity) for line in lines), "priority": priority}
-    )
+def _request_hash(lines: list[LineRequest], priority: int, shipping: Shipping) -> str:
+    request: dict[str, object] = {
+        "lines": sorted((line.sku, line.quantity) for line in lines), "priority": priority}
+    if shipping is not Shipping.SHIP_AS_ALLOCATED:  # (the default keeps older keys' hashes)
+        request["shipping"] = shipping.value
+    body = json.dumps(request)
     return hashlib.sha256(body.encode()).hexdigest()

@@ -12,6 +12,7 @@ from api.domain.model import (
     Policy,
     QueueEntry,
     RestockStatus,
+    Shipping,
     Status,
     Stock,
     Supply,
@@ -21,9 +22,14 @@ from api.domain.restocks import RestockState
 from api.domain.webhooks import DeliveryStatus
 
 
-def money(default: int | None = None) -> fields.DecimalField:  # type: ignore[type-arg]
+def money(default: int | None = None, db_default: int | None = None
+          ) -> fields.DecimalField:  # type: ignore[type-arg]
+    """A sum of money; ``db_default`` for a column added to a table that has rows."""
     if default is None:
         return fields.DecimalField(max_digits=14, decimal_places=2)
+    if db_default is not None:
+        return fields.DecimalField(max_digits=14, decimal_places=2, default=default,
+                                   db_default=db_default)
     return fields.DecimalField(max_digits=14, decimal_places=2, default=default)
 
 
@@ -125,8 +131,11 @@ class Order(Model):
     amount_charged = money()
     amount_refunded = money(default=0)
     # Compensation credited for late back orders (store credit; no payment is moved).
-    amount_credited = money(default=0)
+    amount_credited = money(default=0, db_default=0)
     placed_at = fields.DatetimeField()
+    # Ship each part as it is allocated, or everything together (api/domain/shipping.py).
+    shipping = fields.CharEnumField(Shipping, max_length=20, default=Shipping.SHIP_AS_ALLOCATED,
+                                    db_default=Shipping.SHIP_AS_ALLOCATED.value)
 
     class Meta:
         table = "customer_order"
@@ -172,6 +181,8 @@ class BackOrder(Model):
     customer_id = fields.CharField(max_length=128)
     quantity = fields.IntField()
     allocated = fields.IntField(default=0)
+    # Units of it shipped so far (at most allocated; a part ships before the rest is there).
+    shipped = fields.IntField(default=0, db_default=0)
     status = fields.CharEnumField(Status, max_length=24, default=Status.WAITING)
     priority = fields.IntField(default=0)
     placed_at = fields.DatetimeField()
@@ -194,7 +205,7 @@ class BackOrder(Model):
     delay_offered_at = fields.DatetimeField(null=True)
     delay_accepted_at = fields.DatetimeField(null=True)
     # The credit for being late (at most once).
-    compensated_amount = money(default=0)
+    compensated_amount = money(default=0, db_default=0)
     compensated_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -219,6 +230,21 @@ class BackOrder(Model):
             quantity=self.quantity,
             allocated=self.allocated,
         )
+
+
+class Shipment(Model):
+    # One parcel of a back order: the units shipped at once, with their tracking code.
+    id = fields.IntField(primary_key=True)
+    back_order: fields.ForeignKeyRelation[BackOrder] = fields.ForeignKeyField(
+        "models.BackOrder", related_name="shipments", on_delete=fields.CASCADE)
+    back_order_id: int
+    units = fields.IntField()
+    tracking_code = fields.CharField(max_length=128, null=True)
+    shipped_at = fields.DatetimeField()
+
+    class Meta:
+        table = "shipment"
+        indexes = (("back_order_id", "id"),)
 
 
 class BackOrderEvent(Model):

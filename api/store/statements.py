@@ -288,10 +288,12 @@ async def claimable_notifications(model: type[M], now: Any, held: Any, limit: in
 
 
 async def units_on_back_order(customer_id: str, product_ids: Sequence[int]) -> dict[int, int]:
-    """Units of ``customer_id``'s open back orders (not shipped or cancelled) per product."""
+    """Units of ``customer_id``'s open back orders (not shipped or cancelled) per product,
+    less any part of them shipped already."""
     marks = ", ".join(f"${n}" for n in range(2, len(product_ids) + 2))
     rows = await fetch(
-        "SELECT product_id, SUM(quantity) AS units FROM back_order WHERE customer_id = $1"
+        "SELECT product_id, SUM(quantity - shipped) AS units FROM back_order"
+        " WHERE customer_id = $1"
         f" AND product_id IN ({marks}) AND status IN ('WAITING', 'PARTIALLY_ALLOCATED',"
         " 'ALLOCATED') GROUP BY product_id", [customer_id, *product_ids])
     return {int(row["product_id"]): int(row["units"]) for row in rows}

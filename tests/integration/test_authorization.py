@@ -63,6 +63,10 @@ MUTATIONS = {
     "setBackOrderCancelBy": ('mutation { setBackOrderCancelBy(id: "{bo}", cancelBy: null) '
                              + R + " }", D, A, D, A),
     "acceptDelay": ('mutation { acceptDelay(id: "{bo}") ' + R + " }", D, A, D, A),
+    "shipAllocatedUnits": ('mutation { shipAllocatedUnits(id: "{bo}") ' + R + " }",
+                           D, D, D, A),
+    "setOrderShipping": ('mutation { setOrderShipping(id: "{order}", shipping: SHIP_TOGETHER) '
+                         + R + " }", D, A, D, A),
     "shipOrderLine": ('mutation { shipOrderLine(id: "{line}") ' + R + " }", D, D, D, A),
     "setNotificationPreferences": ("mutation { setNotificationPreferences(input: "
                                    '{email: "x@example.com"}) ' + R + " }", D, A, A, A),

@@ -203,6 +203,12 @@ async def test_a_delay_offer_is_answered_once_and_a_new_delay_opens_another(
     assert after["status"] == "WAITING" and after["queuePosition"] == 1
     assert [h["detail"]["by"] for h in after["history"] if h["kind"] == "DELAY_ACCEPTED"] == [
         "customer"]
+    # She is told her answer is on record; the offer not yet sent is moot now.
+    [confirmed] = await Notification.filter(event="DELAY_ACCEPTED")
+    assert (confirmed.customer_id, confirmed.data["queue_position"]) == ("alice", 1)
+    [offer] = await Notification.filter(event="DELAY_OFFER")
+    assert (offer.status.value, offer.last_error) == (
+        "SUPPRESSED", "made moot by a later delay accepted message")
 
     # Back on time, then late again: a new offer, open until answered.
     await gql(RESCHEDULE_RESTOCK, STAFF, id=restock, date=in_days(3))

@@ -12,8 +12,9 @@ from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as tortoise_migrate
 
+from api.domain.model import Shipping
 from api.store.database import migrate, tortoise_config
-from api.store.models import NotificationPreferences, Product
+from api.store.models import BackOrder, NotificationPreferences, Order, Product
 from tests.pgserver import PostgresServer
 
 _names = itertools.count()
@@ -41,6 +42,20 @@ async def test_a_database_at_the_first_migration_upgrades(empty_database: str) -
             " false, 5, false, 7, 0, 0, true, 14, 1, 2, 5, 1, CURRENT_TIMESTAMP,"
             " CURRENT_TIMESTAMP)"
         )
+        # An order with a back order: every column added to their tables since must fill.
+        await get_connection("default").execute_script(
+            "INSERT INTO customer_order (customer_id, idempotency_key, request_hash, currency,"
+            " amount_charged, amount_refunded, placed_at) VALUES ('alice', 'k1', 'h', 'USD',"
+            " 10, 0, CURRENT_TIMESTAMP);"
+            " INSERT INTO order_line (order_id, product_id, quantity, unit_price,"
+            " amount_charged, allocated_now, backordered) VALUES (1, 1, 2, 5, 10, 0, 2);"
+            " INSERT INTO back_order (order_id, line_id, product_id, customer_id, quantity,"
+            " allocated, status, priority, placed_at, unit_price, queue_position, units_ahead,"
+            " estimated_ship_date, estimate_scheduled, promised_date, delayed, refunded_amount,"
+            " version, updated_at) VALUES (1, 1, 1, 'alice', 2, 0, 'WAITING', 0,"
+            " CURRENT_TIMESTAMP, 5, 1, 0, CURRENT_DATE, false, CURRENT_DATE, false, 0, 1,"
+            " CURRENT_TIMESTAMP)"
+        )
 
     await migrate(empty_database)
 
@@ -48,4 +63,9 @@ async def test_a_database_at_the_first_migration_upgrades(empty_database: str) -
         await ctx.init(config=config)
         old = await Product.get(sku="OLD-1")
         assert (old.on_hand, old.held) == (7, 0)
+        order = await Order.get(idempotency_key="k1")
+        assert (order.amount_credited, order.shipping) == (0, Shipping.SHIP_AS_ALLOCATED)
+        back_order = await BackOrder.get(order_id=order.id)
+        assert (back_order.quantity, back_order.shipped, back_order.compensated_amount) == (
+            2, 0, 0)
         assert await NotificationPreferences.all().count() == 0

@@ -358,3 +358,10 @@ async def test_a_discontinued_product_offers_no_holds(gql: Run) -> None:
     assert (await _stock(gql))["stock"]["held"] == 0
     again = await _join(gql, BOB)
     assert (again["fromStatus"], again["toStatus"]) == ("DISCONTINUED", "WAITLISTED")
+
+
+async def test_concurrent_joins_of_one_customer_make_one_entry(gql: Run) -> None:
+    await _sold_out(gql)
+    joined = await asyncio.gather(*(_join(gql, ALICE, 2) for _ in range(6)))
+    assert {j["entry"]["id"] for j in joined} == {joined[0]["entry"]["id"]}
+    assert await WaitlistEntry.filter(customer_id="alice").count() == 1

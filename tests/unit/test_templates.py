@@ -17,8 +17,9 @@ from api.store.models import BackOrder, Product, WaitlistEntry
 from notifiers import CHANNELS, EVENTS, render
 
 TODAY = date(2026, 3, 2)
-CUSTOMER_EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "CANCELLED",
-                   "DELAY_OFFER", "PRIORITY_CHANGED", "COMPENSATED")
+CUSTOMER_EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "PARTIALLY_SHIPPED",
+                   "CANCELLED",
+                   "DELAY_OFFER", "DELAY_ACCEPTED", "PRIORITY_CHANGED", "COMPENSATED")
 STAFF_EVENTS = ("RESTOCK_OVERDUE", "CAP_REACHED")
 HOLD_EVENTS = ("HOLD_OFFERED", "HOLD_EXPIRING", "HOLD_EXPIRED")
 
@@ -47,22 +48,39 @@ STATES = {
     "shipped without one": back_order(Status.SHIPPED, 2, 2, None, 0, tracking_code=""),
     "cancelled": back_order(Status.CANCELLED, 2, 0, None, 0,
                             refunded_amount=Decimal("25.00")),
+    "one of three shipped, first in line": back_order(Status.PARTIALLY_ALLOCATED, 3, 1, 1, 0,
+                                                      shipped=1, tracking_code="1Z1"),
+    "two of five shipped in two parcels": back_order(Status.PARTIALLY_ALLOCATED, 5, 2, 1, 0,
+                                                     shipped=2),
+    "four of five shipped": back_order(Status.PARTIALLY_ALLOCATED, 5, 4, 1, 0, shipped=4),
+    "the rest shipped after a part": back_order(Status.SHIPPED, 3, 3, None, 0, shipped=3,
+                                                tracking_code="1Z2"),
 }
 QUEUED = (Status.WAITING, Status.PARTIALLY_ALLOCATED)
 WRITTEN_IN = {
     "PLACED": (*QUEUED, Status.ALLOCATED),  # a pre-order with stock is set aside at once
     "DATE_CHANGED": QUEUED,
     "DELAY_OFFER": QUEUED,
+    "DELAY_ACCEPTED": QUEUED,
     "PRIORITY_CHANGED": QUEUED,  # a priority change that gave units lets ALLOCATED say it
     "COMPENSATED": (*QUEUED, Status.ALLOCATED),  # open, not shipped
     "ALLOCATED": (Status.PARTIALLY_ALLOCATED, Status.ALLOCATED),
     "SHIPPED": (Status.SHIPPED,),
+    "PARTIALLY_SHIPPED": (Status.PARTIALLY_ALLOCATED,),
     "CANCELLED": (Status.CANCELLED,),
 }
 """The states a back order can be in when each event's message is written (its data is
 the back order as that change left it)."""
+PARCELS = {"one of three shipped, first in line": 1, "two of five shipped in two parcels": 1,
+           "four of five shipped": 4, "the rest shipped after a part": 2}
+"""The units of the last parcel of the states that shipped in parts (the event's detail)."""
 CASES = [(event, state) for event in CUSTOMER_EVENTS for state, row in STATES.items()
-         if row.status in WRITTEN_IN[event]]
+         if row.status in WRITTEN_IN[event]
+         and (event != "PARTIALLY_SHIPPED" or state in PARCELS)]
+
+
+def detail(state: str) -> dict[str, Any]:
+    return {"previous": TODAY, **({"units": PARCELS[state]} if state in PARCELS else {})}
 PRODUCT = Product(id=1, sku="KB-ERGO", name="Ergonomic keyboard", price=Decimal("12.50"))
 STAFF_DATA = {
     "RESTOCK_OVERDUE": [
@@ -109,7 +127,7 @@ def _text_of(html: str) -> str:
 def test_every_customer_template_reads_right_in_every_state(event: str, state: str,
                                                             link: str) -> None:
     data = {"currency": "USD", "status_url": link, "rate_url": f"{link}/rate" if link else "",
-            **message_data(STATES[state], PRODUCT, {"previous": TODAY})}
+            **message_data(STATES[state], PRODUCT, detail(state))}
     for channel in ("EMAIL", "SMS", "PUSH"):
         for part in _rendered(event, channel, data):
             assert _problems(_text_of(part)) == [], (event, state, channel)
@@ -194,6 +212,21 @@ def test_one_unit_set_aside_is_not_all_1() -> None:
     body = render("ALLOCATED", "EMAIL", data).body
     assert body.startswith("Good news: your Ergonomic keyboard (KB-ERGO) is in stock and set "
                            "aside for you. It ships by 2026-03-11.")
+
+
+def test_a_partial_shipment_says_what_shipped_and_what_keeps_its_place() -> None:
+    state = "two of five shipped in two parcels"
+    data = {"currency": "USD", "status_url": "",
+            **message_data(STATES[state], PRODUCT, detail(state))}
+    body = render("PARTIALLY_SHIPPED", "EMAIL", data).body
+    assert body.startswith("1 of your 5 x Ergonomic keyboard (KB-ERGO) shipped today, 2 in "
+                           "all so far.")
+    assert ("The other 3 units stay in line for you: you are number 1, and the estimated "
+            "ship date is 2026-03-11.") in body
+    last = "the rest shipped after a part"
+    shipped = render("SHIPPED", "EMAIL", {"currency": "USD", "status_url": "", **message_data(
+        STATES[last], PRODUCT, detail(last))}).body
+    assert "This parcel has the remaining 2 units; the others shipped earlier." in shipped
 
 
 def test_the_checks_catch_what_they_are_for() -> None:

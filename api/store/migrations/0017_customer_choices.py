@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='BackOrder',
             name='compensated_amount',
-            field=fields.DecimalField(default=0, max_digits=14, decimal_places=2),
+            field=fields.DecimalField(default=0, db_default=0, max_digits=14, decimal_places=2),
         ),
         ops.AddField(
             model_name='BackOrder',
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Order',
             name='amount_credited',
-            field=fields.DecimalField(default=0, max_digits=14, decimal_places=2),
+            field=fields.DecimalField(default=0, db_default=0, max_digits=14, decimal_places=2),
         ),
         ops.AddField(
             model_name='Product',
