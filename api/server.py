@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -208,15 +209,34 @@ class GracefulServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+STARTUP_SECONDS = 60.0
+"""How long a new worker has to start before it must answer health checks."""
+
+
 class WorkerProcess(Process):
     """uvicorn's worker process, serving with ``GracefulServer``, that stops (as on SIGTERM)
     once its supervisor is gone, instead of serving on unsupervised and holding the port."""
+
+    started_at = 0.0
 
     @property
     def server(self) -> uvicorn.Server:
         if self._server is None:
             self._server = GracefulServer(self.config)
         return self._server
+
+    def start(self) -> None:
+        self.started_at = time.monotonic()
+        super().start()
+
+    def responsive(self, timeout: float) -> bool:
+        """Alive and answering a health check in ``timeout``; while it starts, alive. Before
+        a spawned worker's health-check thread runs it imports this package's modules, which
+        on a busy machine outlast uvicorn's 5 s (each worker was then killed as hung and
+        started again, never serving); then it builds its app and opens its lifespan."""
+        if time.monotonic() - self.started_at < STARTUP_SECONDS:
+            return self.process.is_alive()
+        return self.is_alive(timeout)
 
     def always_pong(self) -> None:
         """Answer the supervisor's health checks (uvicorn's thread in the worker) until the
@@ -239,16 +259,20 @@ class Supervisor(Multiprocess):
 
     failed = False
 
+    @property
+    def workers(self) -> list[WorkerProcess]:
+        return self.processes  # type: ignore[return-value]  # only ours, from _started
+
     def init_processes(self) -> None:
         for _ in range(self.processes_num):
             self.processes.append(self._started())
 
     def keep_subprocess_alive(self) -> None:
         """uvicorn's own rule, with our process class (uvicorn's names its class directly)."""
-        for index, process in enumerate(self.processes):
+        for index, process in enumerate(self.workers):
             if self.should_exit.is_set():
                 return
-            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+            if process.responsive(self.config.timeout_worker_healthcheck):
                 continue
             process.kill()  # gone, or hung: it answers no health check
             process.join()
