@@ -253,9 +253,10 @@ class Supervisor(Multiprocess):
     """uvicorn's supervisor of worker processes on one bound socket: SIGTERM or SIGINT is
     passed on to every worker as SIGTERM (each stops gracefully), and it exits once they
     have. A worker that dies after it started (killed, out of memory) is replaced while the
-    others go on serving; one that fails before it serves (the database unreachable, say)
-    would fail again, so every worker is stopped and ``failed`` is set. The count is fixed:
-    SIGHUP, SIGTTIN and SIGTTOU are ignored."""
+    others go on serving; one that fails before it serves (its app cannot be built, or its
+    lifespan raises) would fail again, so every worker is stopped and ``failed`` is set.
+    (An unreachable database is no such failure: the app starts and is not ready.) The
+    count is fixed: SIGHUP, SIGTTIN and SIGTTOU are ignored."""
 
     failed = False
 
