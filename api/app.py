@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -95,7 +96,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await gauges.release()
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        # The process that answered: with `serve --workers N`, one of N (api/server.py).
+        return JSONResponse({"status": "ok", "pid": os.getpid()})
 
     async def readyz(request: Request) -> JSONResponse:
         try:

@@ -16,7 +16,7 @@ from pydantic_settings import SettingsError
 from api.auth import mint
 from api.domain.identity import Role
 from api.logs import configure as configure_logging
-from api.settings import Settings
+from api.settings import MAX_WORKERS, Settings
 from api.tracing import wanted_exporters
 
 
@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate, then serve the API (HOST, PORT)")
     serve.add_argument("--demo", action="store_true", help="add demo data and print tokens")
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate first")
+    serve.add_argument("--workers", type=_worker_count, metavar="N",
+                       help="server processes on the one port (BACKORDERS_WORKERS; default: "
+                            "the cores in production, 1 in development)")
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
@@ -211,17 +214,33 @@ def _export_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from api.app import create_app
     from api.server import serve
+    from api.workers import WorkersRefused, machine_cores, plan_workers
 
+    try:
+        workers = plan_workers(settings, args.workers, machine_cores())
+    except WorkersRefused as exc:  # before anything is migrated or seeded
+        print(f"backorders: {exc}", file=sys.stderr)
+        return 2
+    for note in workers.notes:
+        print(f"backorders: {note}", file=sys.stderr)
     if not args.no_migrate:
         _migrate(args, settings)
     if args.demo:
         _seed_demo(args, settings)
         _print_demo_tokens(settings)
     print(f"backorders: GraphiQL at http://{settings.host}:{settings.port}/graphql", flush=True)
-    serve(create_app(settings), settings)
-    return 0
+    if workers.count > 1:
+        print(f"backorders: serving with {workers.count} worker processes", flush=True)
+    return serve(settings, workers.count)
+
+
+def _worker_count(text: str) -> int:
+    """``--workers``: as ``BACKORDERS_WORKERS`` allows, a whole number from 1."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of processes (a whole number from 1 to {MAX_WORKERS})")
+    return int(text)
 
 
 def _print_demo_tokens(settings: Settings) -> None:

@@ -1,22 +1,34 @@
-"""Runs the app under uvicorn, with a graceful stop."""
+"""Runs the app under uvicorn, with a graceful stop, in one process or in several."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import signal
 import socket
+import sys
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
-from api.graphql.view import GraphQLView
 from api.settings import Settings
+
+log = logging.getLogger("backorders.server")
 
 if TYPE_CHECKING:
     from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
+
+    # Not at run time: a worker process imports this module before it answers the
+    # supervisor's first health check, and the app's modules take a second or more.
+    from api.graphql.view import GraphQLView
 
 
 class ReceiveQueue:
@@ -163,22 +175,138 @@ def websocket_protocol(settings: Settings) -> str | type[asyncio.Protocol]:
         settings.websockets)
 
 
+class WorkerApp:
+    """What uvicorn calls (``factory=True``) in the process that serves, to build that
+    process's own app: its hub, event bus, relay and dispatchers (named after the process).
+    Settings pickle, so a spawned worker process gets the parent's."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.view: GraphQLView | None = None
+
+    def __call__(self) -> Starlette:
+        from api.app import create_app
+        from api.logs import configure
+
+        configure(self.settings)  # a spawned process starts with no logging set up
+        try:
+            app = create_app(self.settings)
+        except Exception:  # it would fail the same way in every worker started after it
+            log.exception("the app could not be built")
+            sys.exit(STARTUP_FAILURE)
+        self.view = app.state.graphql_view
+        return app
+
+
 class GracefulServer(uvicorn.Server):
     """On SIGTERM: stop taking connections, tell websocket clients to go elsewhere (close
     1001, "going away"), let requests in flight finish, then stop the background work."""
 
-    def __init__(self, config: uvicorn.Config, view: GraphQLView) -> None:
-        super().__init__(config)
-        self.view = view
-
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        await self.view.close_websockets()
+        app = self.config.app
+        if isinstance(app, WorkerApp) and app.view is not None:
+            await app.view.close_websockets()
         await super().shutdown(sockets)
 
 
-def serve(app: Starlette, settings: Settings) -> None:
+STARTUP_SECONDS = 60.0
+"""How long a new worker has to start before it must answer health checks."""
+
+
+class WorkerProcess(Process):
+    """uvicorn's worker process, serving with ``GracefulServer``, that stops (as on SIGTERM)
+    once its supervisor is gone, instead of serving on unsupervised and holding the port."""
+
+    started_at = 0.0
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = GracefulServer(self.config)
+        return self._server
+
+    def start(self) -> None:
+        self.started_at = time.monotonic()
+        super().start()
+
+    def responsive(self, timeout: float) -> bool:
+        """Alive and answering a health check in ``timeout``; while it starts, alive. Before
+        a spawned worker's health-check thread runs it imports this package's modules, which
+        on a busy machine outlast uvicorn's 5 s (each worker was then killed as hung and
+        started again, never serving); then it builds its app and opens its lifespan."""
+        if time.monotonic() - self.started_at < STARTUP_SECONDS:
+            return self.process.is_alive()
+        return self.is_alive(timeout)
+
+    def always_pong(self) -> None:
+        """Answer the supervisor's health checks (uvicorn's thread in the worker) until the
+        pipe ends: the supervisor closed it (it is stopping this worker) or died."""
+        self.parent_conn.close()  # this process's copy, or the pipe would never end here
+        try:
+            while True:
+                self.pong()
+        except (EOFError, OSError):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's supervisor of worker processes on one bound socket: SIGTERM or SIGINT is
+    passed on to every worker as SIGTERM (each stops gracefully), and it exits once they
+    have. A worker that dies after it started (killed, out of memory) is replaced while the
+    others go on serving; one that fails before it serves (its app cannot be built, or its
+    lifespan raises) would fail again, so every worker is stopped and ``failed`` is set.
+    (An unreachable database is no such failure: the app starts and is not ready.) The
+    count is fixed: SIGHUP, SIGTTIN and SIGTTOU are ignored."""
+
+    failed = False
+
+    @property
+    def workers(self) -> list[WorkerProcess]:
+        return self.processes  # type: ignore[return-value]  # only ours, from _started
+
+    def init_processes(self) -> None:
+        for _ in range(self.processes_num):
+            self.processes.append(self._started())
+
+    def keep_subprocess_alive(self) -> None:
+        """uvicorn's own rule, with our process class (uvicorn's names its class directly)."""
+        for index, process in enumerate(self.workers):
+            if self.should_exit.is_set():
+                return
+            if process.responsive(self.config.timeout_worker_healthcheck):
+                continue
+            process.kill()  # gone, or hung: it answers no health check
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:
+                log.error("worker process %s failed to start; stopping", process.pid)
+                self.failed = True
+                self.should_exit.set()
+                return
+            log.warning("worker process %s died (exit code %s); starting another",
+                        process.pid, process.exitcode)
+            self.processes[index] = self._started()
+
+    def handle_hup(self) -> None:
+        log.info("SIGHUP ignored: restart the service to restart its workers")
+
+    def handle_ttin(self) -> None:
+        log.info("SIGTTIN ignored: the worker count is BACKORDERS_WORKERS or --workers")
+
+    handle_ttou = handle_ttin
+
+    def _started(self) -> WorkerProcess:
+        process = WorkerProcess(self.config, self.sockets)
+        process.start()
+        return process
+
+
+def serve(settings: Settings, workers: int = 1) -> int:
+    """Serve until SIGTERM or SIGINT, in this process or in ``workers`` processes sharing
+    one socket (migrations and demo data are the caller's, done once before). The exit
+    code: 1 when the workers stopped because one could not start."""
     trusted = settings.trusted_proxy_list
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="on",
+    config = uvicorn.Config(WorkerApp(settings), factory=True, workers=workers,
+                            host=settings.host, port=settings.port, lifespan="on",
                             log_config=None, access_log=False, timeout_graceful_shutdown=10,
                             # X-Forwarded-For only from BACKORDERS_TRUSTED_PROXIES (uvicorn
                             # would trust loopback, or its FORWARDED_ALLOW_IPS, by default)
@@ -186,4 +314,9 @@ def serve(app: Starlette, settings: Settings) -> None:
                             http=BoundedHttpToolsProtocol,
                             ws=websocket_protocol(settings),
                             ws_per_message_deflate=settings.ws_per_message_deflate)
-    GracefulServer(config, app.state.graphql_view).run()
+    if workers == 1:
+        GracefulServer(config).run()
+        return 0
+    supervisor = Supervisor(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    return 1 if supervisor.failed else 0

@@ -17,6 +17,8 @@ from api.domain.holds import HoldPolicy
 from api.domain.promises import Compensation
 
 DEV_SECRET = "backorders-development-secret-change-me"
+MAX_WORKERS = 1024
+"""The most server processes one `backorders serve` runs (a bound on typing mistakes)."""
 
 
 class Settings(BaseSettings):
@@ -32,6 +34,14 @@ class Settings(BaseSettings):
         8000, ge=0, le=65535, validation_alias=AliasChoices("PORT", "BACKORDERS_PORT")
     )
     """The port `backorders serve` listens on."""
+    workers: int | None = Field(None, ge=1, le=MAX_WORKERS, json_schema_extra={
+        "shown_default": "the cores in production, 1 in development"})
+    """Server processes `backorders serve` runs on the one port (`--workers` wins), each with
+    its own hub, sharing live events through `BACKORDERS_BROADCAST_URL`: more than one needs
+    PostgreSQL or Redis there (else it refuses to start, exit code 2), and on SQLite the WAL
+    journal and a busy timeout. The production default falls back to 1, saying why, where
+    several could not share events. Each worker counts `memory://` rate limits and answers
+    `/metrics` for itself."""
     environment: Literal["development", "production"] = "development"
     """`production` refuses the development JWT secret and turns introspection and GraphiQL
     off unless they are asked for."""

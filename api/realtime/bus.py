@@ -14,6 +14,7 @@ from api.realtime.hub import Hub
 log = logging.getLogger("backorders.realtime")
 
 HEARTBEAT = '[["heartbeat","",{}]]'
+STOP_RETRY_SECONDS = 1.0
 
 
 class EventBus:
@@ -38,11 +39,17 @@ class EventBus:
             await asyncio.wait_for(self.connected.wait(), timeout=10)
 
     async def stop(self) -> None:
+        """Cancel the listener and the heartbeat, again each second until they end: a cancel
+        can be lost inside broadcaster or redis (3.11's ``asyncio.wait_for`` drops one that
+        races a result), and the listener then reconnected on and shutdown never ended."""
+        pending = set(self._tasks)
+        while pending:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=STOP_RETRY_SECONDS)
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            if not task.cancelled():
+                task.exception()  # retrieved: it ended, and there is nothing to say
         await self._close()
 
     async def publish(self, message: str) -> None:

@@ -80,4 +80,5 @@ async def test_products_are_public(server: ServerProcess, client: httpx.AsyncCli
 
 
 def test_the_server_listens_where_host_and_port_say(server: ServerProcess) -> None:
-    assert httpx.get(f"http://127.0.0.1:{server.port}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"http://127.0.0.1:{server.port}/healthz").json() == {
+        "status": "ok", "pid": server.process.pid}
