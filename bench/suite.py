@@ -29,7 +29,7 @@ from tortoise.context import TortoiseContext
 from api.domain.identity import Actor, Role
 from api.services import catalog, restocks
 from api.store.database import migrate, tortoise_config
-from bench import fanout, notify
+from bench import demand, fanout, notify
 from bench.load import have_wrk, run_wrk
 from tests.e2e.server import ServerProcess, free_port
 from tests.pgserver import PostgresServer
@@ -60,14 +60,16 @@ class Sizes:
     fanout: tuple[int, ...]
     notify: int
     rounds: int
-    """Figures 1-3 alternate ours and the baseline this many times; each keeps its best
-    (two cores shared with wrk and PostgreSQL: one run of either side can be 30% off)."""
+    """Figures 1-3 and 8 alternate ours and the baseline this many times; each keeps its
+    best (two cores shared with wrk and PostgreSQL: one run of either side can be 30% off)."""
+    lines: int
+    """Order lines under figure 8's demand report."""
 
 
 SIZES = {
-    "tiny": Sizes(1, 120, (200,), (5,), 5, 1),
-    "quick": Sizes(5, 300, (2_000,), (100, 1_000), 200, 3),
-    "full": Sizes(15, 1_000, (10_000, 100_000), (1_000, 5_000), 1_000, 3),
+    "tiny": Sizes(1, 120, (200,), (5,), 5, 1, 2_000),
+    "quick": Sizes(5, 300, (2_000,), (100, 1_000), 200, 3, 20_000),
+    "full": Sizes(15, 1_000, (10_000, 100_000), (1_000, 5_000), 1_000, 3, 1_000_000),
 }
 
 
@@ -372,7 +374,18 @@ async def startup(workdir: Path) -> list[Row]:
             Row("7 idle memory: MiB", ours_kib / 1024, "MiB", base_kib / 1024, "", None)]
 
 
-async def run(size: str, only: frozenset[int] = frozenset(range(1, 8))) -> list[Row]:
+async def demand_report(pg: PostgresServer, sizes: Sizes, workdir: Path) -> list[Row]:
+    ours, base = await demand.run(pg, sizes.lines, sizes.rounds, workdir)
+    ratio = ours / base
+    return [
+        Row(f"8 demandReport, {sizes.lines:,} lines: ours/baseline time", ratio, "x", 1.0,
+            "<= 1.5", ratio <= 1.5),
+        Row(f"8 demandReport, {sizes.lines:,} lines: seconds", ours, "s", base,
+            "< 1 at 1M", ours < 1 if sizes.lines >= 1_000_000 else None),
+    ]
+
+
+async def run(size: str, only: frozenset[int] = frozenset(range(1, 9))) -> list[Row]:
     sizes = SIZES[size]
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="backorders-bench-") as tmp:
@@ -385,6 +398,8 @@ async def run(size: str, only: frozenset[int] = frozenset(range(1, 8))) -> list[
                 rows += await flash_sale(pg, sizes, workdir)
             if 4 in only:
                 rows += await container(pg, sizes)
+            if 8 in only:
+                rows += await demand_report(pg, sizes, workdir)
         finally:
             pg.stop()
         for item in await fanout.run(list(sizes.fanout)) if 5 in only else ():
@@ -413,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--full", action="store_true")
     group.add_argument("--tiny", action="store_true")
     parser.add_argument("--json", help="also write the rows to this file")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7",
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8",
                         help="the figures to run, e.g. --only 1,2 (default: all)")
     args = parser.parse_args(argv)
     size = "full" if args.full else "tiny" if args.tiny else "quick"

@@ -210,11 +210,19 @@ async def figures(window: Window, bucket: Bucket, product_ids: Sequence[int] | N
     ids = list(product_ids or ())
     if product_ids is not None and not ids:
         return []
+    sql = figures_statement(_postgres(), bucket, by_product, by_bucket, len(ids))
+    rows = await statements.fetch(sql, [*_window(window), *ids])
+    return [_figures(row) for row in rows]
+
+
+@cache
+def figures_statement(postgres: bool, bucket: Bucket, by_product: bool, by_bucket: bool,
+                      products: int) -> str:
+    """The statement of ``figures``: its groups in key order (parameters of ``figures_sql``)."""
     names = (["product_id"] if by_product else []) + (["bucket"] if by_bucket else [])
     order = f" ORDER BY {', '.join(names)}" if names else ""
-    sql = figures_sql(_postgres(), bucket, by_product, by_bucket, len(ids))
-    rows = await statements.fetch(sql + f"SELECT * FROM figures{order}", [*_window(window), *ids])
-    return [_figures(row) for row in rows]
+    return figures_sql(postgres, bucket, by_product, by_bucket, products) + (
+        f"SELECT * FROM figures{order}")
 
 
 @dataclass(frozen=True)
@@ -231,15 +239,21 @@ async def ranked(window: Window, product_ids: Sequence[int] | None, after: int, 
     ids = list(product_ids or ())
     if product_ids is not None and not ids:
         return [], 0
-    at = 3 + len(ids)
-    sql = figures_sql(_postgres(), Bucket.DAY, True, False, len(ids)) + (
+    sql = ranked_statement(_postgres(), len(ids))
+    rows = await statements.fetch(sql, [*_window(window), *ids, after, limit])
+    total = int(rows[0]["ranked"]) if rows else await _ranked_count(window, ids)
+    return [Ranked(int(r["rank"]), str(r["sku"]), _figures(r)) for r in rows], total
+
+
+@cache
+def ranked_statement(postgres: bool, products: int) -> str:
+    """The statement of ``ranked``: parameters of ``figures_sql``, then after and limit."""
+    at = 3 + products
+    return figures_sql(postgres, Bucket.DAY, True, False, products) + (
         "SELECT * FROM (SELECT f.*, p.sku AS sku,"
         " ROW_NUMBER() OVER (ORDER BY COALESCE(f.open_units, 0) DESC, p.sku) AS rank,"
         ' COUNT(*) OVER () AS ranked FROM figures f JOIN "product" p ON p."id" = f.product_id)'
         f" x WHERE rank > ${at} ORDER BY rank LIMIT ${at + 1}")
-    rows = await statements.fetch(sql, [*_window(window), *ids, after, limit])
-    total = int(rows[0]["ranked"]) if rows else await _ranked_count(window, ids)
-    return [Ranked(int(r["rank"]), str(r["sku"]), _figures(r)) for r in rows], total
 
 
 async def _ranked_count(window: Window, ids: list[int]) -> int:
