@@ -79,16 +79,15 @@ async def seed(url: str, lines: int) -> None:
                 " SELECT g, 'd' || g % 50000, 'bench-' || g, 'h', 'USD', 0, 0, 0,"
                 " $2::timestamptz + (g - 1) * $3::float8 * interval '1 second'"
                 " FROM generate_series(1, $1) g", orders, start, step)
-            # Line g: order (g + 1) / 2, product spread by a multiplicative hash; every
-            # fifth line back-ordered in full.
+            # Line g: order (g + 1) / 2, product p by a hash of g; every fifth line
+            # back-ordered in full.
             await conn.execute(
                 "INSERT INTO order_line (id, order_id, product_id, quantity, unit_price,"
                 " amount_charged, allocated_now, backordered)"
-                " SELECT g, (g + 1) / 2, $3 + 1 + (g::bigint * 7919) % $2, q,"
-                " 10 + ((g::bigint * 7919) % $2 + 1) % 50, q * (10 + ((g::bigint * 7919) % $2"
-                " + 1) % 50), CASE WHEN g % 5 = 0 THEN 0 ELSE q END,"
-                " CASE WHEN g % 5 = 0 THEN q ELSE 0 END"
-                " FROM generate_series(1, $1) g, LATERAL (SELECT 1 + g % 3 AS q) x",
+                " SELECT g, (g + 1) / 2, $3 + 1 + p, q, 10 + (p + 1) % 50, q * (10 + (p + 1)"
+                " % 50), CASE WHEN g % 5 = 0 THEN 0 ELSE q END,"
+                " CASE WHEN g % 5 = 0 THEN q ELSE 0 END FROM generate_series(1, $1) g,"
+                " LATERAL (SELECT 1 + g % 3 AS q, abs(hashint4(g)::bigint) % $2 AS p) x",
                 orders * 2, products, base)
             await conn.execute(
                 "INSERT INTO back_order (order_id, line_id, product_id, customer_id,"
