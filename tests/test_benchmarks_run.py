@@ -28,3 +28,4 @@ def test_the_whole_suite_runs_at_a_tiny_size() -> None:
                          capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "4 restock serving" in run.stdout and "7 idle memory" in run.stdout
+    assert "8 demandReport, 2,000 lines: seconds" in run.stdout
