@@ -69,3 +69,15 @@ async def test_a_database_at_the_first_migration_upgrades(empty_database: str) -
         assert (back_order.quantity, back_order.shipped, back_order.compensated_amount) == (
             2, 0, 0)
         assert await NotificationPreferences.all().count() == 0
+
+
+async def test_postgresql_gets_the_demand_report_statistics(postgres: PostgresServer) -> None:
+    url = postgres.create_database(f"upgrade_{next(_names)}")
+    await migrate(url)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        _, rows = await get_connection("default").execute_query(
+            "SELECT stxname FROM pg_statistic_ext ORDER BY stxname")
+    assert [r["stxname"] for r in rows] == [
+        f"{table}_placed_{unit}" for table in ("back_order", "customer_order")
+        for unit in ("day", "month", "week")]
