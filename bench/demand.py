@@ -67,10 +67,10 @@ async def seed(url: str, lines: int) -> None:
         async with conn.transaction():
             await conn.execute(
                 "INSERT INTO product (sku, name, digital, price, discontinued, on_hand,"
-                " allocated, waiting, allow_backorders, lead_time_days, handling_days,"
+                " allocated, waiting, held, allow_backorders, lead_time_days, handling_days,"
                 " delay_grace_days, low_stock_threshold, version, created_at, updated_at)"
                 " SELECT 'D' || lpad(g::text, 6, '0'), 'Product ' || g, false, 10 + g % 50,"
-                " false, 0, 0, 0, true, 14, 1, 2, 5, 1, now(), now()"
+                " false, 0, 0, 0, 0, true, 14, 1, 2, 5, 1, now(), now()"
                 " FROM generate_series(1, $1) g", products)
             base = await conn.fetchval("SELECT MIN(id) - 1 FROM product WHERE sku LIKE 'D%'")
             await conn.execute(

@@ -49,7 +49,7 @@ async def backward(apps: Any, editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0017_customer_choices')]
+    dependencies = [('models', '0018_waitlist')]
 
     initial = False
 
