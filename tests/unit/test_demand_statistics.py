@@ -1,4 +1,4 @@
-"""Migration 0019's statistics are on the very expressions the demand report groups by:
+"""Migration 0020's statistics are on the very expressions the demand report groups by:
 PostgreSQL uses expression statistics only for an identical expression."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from api.domain.demand import Bucket
 from api.store.demand import _bucket
 
-statistics = importlib.import_module("api.store.migrations.0019_demand_statistics")
+statistics = importlib.import_module("api.store.migrations.0020_demand_statistics")
 
 
 @pytest.mark.parametrize("bucket", list(Bucket))

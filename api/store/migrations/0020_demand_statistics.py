@@ -49,7 +49,7 @@ async def backward(apps: Any, editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0018_waitlist')]
+    dependencies = [('models', '0019_split_shipments')]
 
     initial = False
 
