@@ -106,6 +106,11 @@ class WebhookDispatcher:
         self._stopping = True
         self._wake.set()
         if self._task is not None:
+            limit = self.settings.stop_grace if grace is None else grace
+            done, _ = await asyncio.wait({self._task}, timeout=limit)
+            while not done:  # (stuck, say on a database it cannot reach: cancel, again
+                self._task.cancel()  # each second, as a cancel can be lost)
+                done, _ = await asyncio.wait({self._task}, timeout=1)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
