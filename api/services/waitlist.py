@@ -21,7 +21,12 @@ from api.domain.availability import availability
 from api.domain.errors import Forbidden, InvalidTransition, NotFound
 from api.domain.holds import check_claim, hold_expired
 from api.domain.identity import Actor, require_actor
-from api.domain.model import OPEN_WAITLIST_STATUSES, Availability, WaitlistStatus
+from api.domain.model import (
+    OPEN_WAITLIST_STATUSES,
+    Availability,
+    NotificationStatus,
+    WaitlistStatus,
+)
 from api.domain.money import charge
 from api.services import holding, inputs
 from api.services.changes import Changes
@@ -31,7 +36,7 @@ from api.services.ordering import RESERVED_KEY_PREFIX
 from api.services.promises import SWEEP_BATCH, each_due
 from api.services.queue import resync_queue
 from api.services.reads import Page, id_page
-from api.store.models import Order, OrderLine, Product, WaitlistEntry
+from api.store.models import Notification, Order, OrderLine, Product, WaitlistEntry
 
 log = logging.getLogger("backorders.waitlist")
 
@@ -85,6 +90,7 @@ async def leave(actor: Actor | None, entry_id: int, now: datetime | None = None
         if entry.status not in OPEN_WAITLIST_STATUSES:
             raise InvalidTransition("waitlist entry", entry.status.value, "LEFT")
         _close(entry, product, WaitlistStatus.LEFT, changes)
+        await _drop_moot_notices(entry, "the customer left the waitlist")
         await resync_queue(product, changes)
         await changes.flush()
     return entry
@@ -118,6 +124,7 @@ async def claim(actor: Actor | None, entry_id: int, currency: str,
         entry.closed_at = changes.now
         changes.waitlist_changed(entry)
         changes.product_changed(product)
+        await _drop_moot_notices(entry, "the hold was claimed")
         await changes.flush()
     return Claimed(entry, order, replayed=False)
 
@@ -139,6 +146,7 @@ async def _expire_if_due(entry_id: int, now: datetime) -> int:
         changes.notify(entry.customer_id, "HOLD_EXPIRED",
                        holding.notice_data(entry, product, expired_at=entry.hold_expires_at))
         _close(entry, product, WaitlistStatus.EXPIRED, changes)
+        await _drop_moot_notices(entry, "the hold expired")
         await resync_queue(product, changes)
         await changes.flush()
     return 1
@@ -168,6 +176,20 @@ async def _remind_if_due(entry_id: int, now: datetime) -> int:
         changes.notify(entry.customer_id, "HOLD_EXPIRING", holding.notice_data(entry, product))
         await changes.flush()
     return 1
+
+
+HOLD_NOTICES = ("HOLD_OFFERED", "HOLD_EXPIRING")
+
+
+async def _drop_moot_notices(entry: WaitlistEntry, why: str) -> None:
+    """A hold that ended makes its offer and reminder moot when they have not gone out."""
+    pending = await Notification.filter(
+        customer_id=entry.customer_id, event__in=HOLD_NOTICES,
+        status=NotificationStatus.PENDING).only("id", "data")
+    moot = [n.id for n in pending if n.data.get("waitlist_entry_id") == entry.id]
+    if moot:
+        await Notification.filter(id__in=moot, status=NotificationStatus.PENDING).update(
+            status=NotificationStatus.SUPPRESSED, last_error=why)
 
 
 def _close(entry: WaitlistEntry, product: Product, status: WaitlistStatus,

@@ -199,6 +199,7 @@ async def test_back_orders_come_before_waitlisters(gql: Run) -> None:
 
 
 async def test_a_claim_is_an_order_at_the_held_price_once(gql: Run) -> None:
+    await _emails(gql, ALICE)
     await _sold_out(gql)
     entry = (await _join(gql, ALICE, 2))["entry"]
     await _receive(gql, 5)
@@ -220,6 +221,9 @@ async def test_a_claim_is_an_order_at_the_held_price_once(gql: Run) -> None:
     assert await Order.all().count() == 1
     assert (await _stock(gql))["stock"] == {"onHand": 5, "allocated": 2, "held": 0,
                                             "available": 3}
+    # The offer had not gone out yet: claimed, it is moot.
+    [offer] = await Notification.filter(event="HOLD_OFFERED")
+    assert (offer.status.value, offer.last_error) == ("SUPPRESSED", "the hold was claimed")
     # A claimed hold cannot be left.
     left = await gql(LEAVE, ALICE, id=entry["id"])
     assert (left["leaveWaitlist"]["fromStatus"], left["leaveWaitlist"]["toStatus"]) == (
