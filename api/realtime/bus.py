@@ -10,6 +10,7 @@ from broadcaster import Broadcast
 
 from api.realtime.events import CHANNEL, unpack
 from api.realtime.hub import Hub
+from api.realtime.stopping import cancel_until_done
 
 log = logging.getLogger("backorders.realtime")
 
@@ -42,14 +43,7 @@ class EventBus:
         """Cancel the listener and the heartbeat, again each second until they end: a cancel
         can be lost inside broadcaster or redis (3.11's ``asyncio.wait_for`` drops one that
         races a result), and the listener then reconnected on and shutdown never ended."""
-        pending = set(self._tasks)
-        while pending:
-            for task in pending:
-                task.cancel()
-            _, pending = await asyncio.wait(pending, timeout=STOP_RETRY_SECONDS)
-        for task in self._tasks:
-            if not task.cancelled():
-                task.exception()  # retrieved: it ended, and there is nothing to say
+        await cancel_until_done(self._tasks, STOP_RETRY_SECONDS)
         await self._close()
 
     async def publish(self, message: str) -> None:

@@ -27,6 +27,7 @@ from api.realtime.events import (
     batches,
     encode,
 )
+from api.realtime.stopping import cancel_until_done
 from api.services.clock import utcnow
 from api.store.models import OutboxEvent
 from api.store.outages import OUTAGES, outage_of
@@ -78,9 +79,7 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_until_done([self._task])
 
     async def drain(self) -> int:
         """Publish everything committed so far; returns how many events went out. Raises

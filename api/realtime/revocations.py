@@ -5,10 +5,10 @@ reaches this one within that time (the instance that made it knows at once)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from api.domain.revocation import Revocations
+from api.realtime.stopping import cancel_until_done
 from api.services.revocations import all_revocations
 
 log = logging.getLogger("backorders.auth")
@@ -28,9 +28,7 @@ class RevocationPoller:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_until_done([self._task])
 
     async def _run(self) -> None:
         while True:
