@@ -16,21 +16,25 @@ class Grant:
     units: int
 
 
-def allocate(units: int, queue: Sequence[QueueEntry]) -> list[Grant]:
-    """Give ``units`` to ``queue`` (already in queue order), head first.
-
-    The head may be filled in part; nobody behind it receives a unit while it is short.
-    """
-    grants: list[Grant] = []
+def head_first(units: int, wants: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Give ``units`` to ``wants`` ((id, units wanted), in line order), head first: the
+    head may be served in part, and nobody behind it gets a unit while it is short."""
+    given: list[tuple[int, int]] = []
     left = max(units, 0)
-    for entry in queue:
+    for key, wanted in wants:
         if left == 0:
             break
-        take = min(left, entry.remaining)
+        take = min(left, wanted)
         if take > 0:
-            grants.append(Grant(entry.id, take))
+            given.append((key, take))
             left -= take
-    return grants
+    return given
+
+
+def allocate(units: int, queue: Sequence[QueueEntry]) -> list[Grant]:
+    """Give ``units`` to ``queue`` (already in queue order), head first (``head_first``)."""
+    return [Grant(key, take)
+            for key, take in head_first(units, [(e.id, e.remaining) for e in queue])]
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 A customer joins a product's waitlist when it is out of stock, without paying. When units
 become free and no back order waits for them, waitlisters are offered a hold in the order
 they joined: the head is offered what it asked for, or what is left; nobody behind it is
-offered a unit while it is short (the rule of ``allocate``). A held unit is stock nobody else
-may take until the hold is claimed (an order at the held price), left or expired; an expired
-or left hold's units pass to the next waitlisters the same way.
+offered a unit while it is short (``allocation.head_first``, as for back orders). A held
+unit is stock nobody else may take until the hold is claimed (an order at the held price),
+left or expired; an expired or left hold's units pass to the next waitlisters the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from api.domain.allocation import head_first
 from api.domain.errors import InvalidInput, InvalidTransition
 from api.domain.model import WaitlistStatus
 
@@ -64,16 +65,8 @@ class HoldPolicy:
 def offer_holds(free: int, waiters: Sequence[Waiter]) -> list[Hold]:
     """Hold ``free`` units for ``waiters`` (in join order), head first; the last one offered
     may be offered part of what it wants."""
-    holds: list[Hold] = []
-    left = max(free, 0)
-    for waiter in waiters:
-        if left == 0:
-            break
-        take = min(left, waiter.wanted)
-        if take > 0:
-            holds.append(Hold(waiter.id, take))
-            left -= take
-    return holds
+    return [Hold(key, take)
+            for key, take in head_first(free, [(w.id, w.wanted) for w in waiters])]
 
 
 def hold_expired(expires_at: datetime | None, now: datetime) -> bool:

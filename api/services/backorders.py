@@ -114,8 +114,7 @@ async def ship_back_order(
         product, back_order = await lock(back_order_id)
         back_order.status = transition(back_order.status, Status.SHIPPED)
         _check_released(product, changes)
-        order = await Order.get(id=back_order.order_id)
-        check_ship_together(order.shipping, await _others_of(back_order))
+        await _check_together(back_order.order_id, back_order.id)
         units = back_order.quantity - back_order.shipped
         await _ship(product, back_order, units, tracking, changes)
         back_order.closed_at = changes.now
@@ -168,15 +167,16 @@ def _check_released(product: Product, changes: Changes) -> None:
         raise NotReleased(product.sku, release)
 
 
-async def _others_of(back_order: BackOrder) -> list[Status]:
-    """The statuses of the other back orders of its order."""
-    return await _statuses(back_order.order_id, but=back_order.id)
-
-
-async def _statuses(order_id: int, but: int = 0) -> list[Status]:
+async def _check_together(order_id: int, but: int, what: str = "back order") -> None:
+    """A part of a ship-together order ships once no other back order of it waits (the
+    others are read only for such an order)."""
+    [stored] = await Order.filter(id=order_id).values_list("shipping", flat=True)
+    shipping = Shipping(str(stored))
+    if shipping is not Shipping.SHIP_TOGETHER:
+        return
     rows = await BackOrder.filter(order_id=order_id, id__not=but).values_list(
         "status", flat=True)
-    return [Status(str(row)) for row in rows]
+    check_ship_together(shipping, [Status(str(row)) for row in rows], what)
 
 
 async def _ship(product: Product, back_order: BackOrder, units: int, tracking: str,
@@ -207,8 +207,7 @@ async def ship_order_line(
         if line.shipped_at is not None or line.allocated_now == 0:
             state = "SHIPPED" if line.shipped_at else "NOTHING_IN_STOCK"
             raise InvalidTransition("order line", state, "SHIPPED")
-        order = await Order.get(id=line.order_id)
-        check_ship_together(order.shipping, await _statuses(order.id), "order line")
+        await _check_together(line.order_id, 0, "order line")
         product.on_hand -= line.allocated_now
         product.allocated -= line.allocated_now
         line.shipped_at = changes.now

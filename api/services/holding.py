@@ -43,7 +43,6 @@ async def offer_free_units(product: Product, changes: Changes) -> None:
         for hold in offer_holds(free, [Waiter(e.id, e.quantity) for e in entries]):
             _hold(by_id[hold.entry_id], hold.units, product, changes)
         after = entries[-1].id
-    changes.product_changed(product)
 
 
 def _hold(entry: WaitlistEntry, units: int, product: Product, changes: Changes) -> None:

@@ -10,6 +10,7 @@ dropped with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -117,10 +118,7 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
                                    now: datetime, known: Preferences,
                                    products: dict[int, Product],
                                    trace_context: str | None) -> None:
-    customers = sorted({bo.customer_id for bo, _, _ in wanted})
-    unknown = [customer for customer in customers if customer not in known]
-    found = {**known, **(await preferences(unknown) if unknown else {})}
-    chosen = {c: p for c in customers if (p := found[c]) is not None}
+    chosen = await _chosen({bo.customer_id for bo, _, _ in wanted}, known)
     if not chosen:
         return
     wanted = [item for item in wanted if item[0].customer_id in chosen]
@@ -149,6 +147,20 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
     if folded:
         await Notification.bulk_update(folded, fields=["data", "status", "last_error"],
                                        batch_size=500)
+    await _insert_customer_messages(rows, now, trace_context)
+
+
+async def _chosen(customers: set[str], known: Preferences
+                  ) -> dict[str, NotificationPreferences]:
+    """The preferences of ``customers`` who get messages (``known`` ones as they are)."""
+    unknown = sorted(customer for customer in customers if customer not in known)
+    found = {**known, **(await preferences(unknown) if unknown else {})}
+    return {c: p for c in sorted(customers) if (p := found[c]) is not None}
+
+
+async def _insert_customer_messages(rows: Sequence[tuple[str, int | None, str, str, str,
+                                                         dict[str, Any]]],
+                                    now: datetime, trace_context: str | None) -> None:
     shared: dict[str, Any] = {"due_at": now, "created_at": now}
     if trace_context:
         shared["trace_context"] = trace_context
@@ -157,22 +169,17 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
 
 async def _write_notices(notices: list[tuple[str, str, dict[str, Any]]], now: datetime,
                          known: Preferences, trace_context: str | None) -> None:
-    customers = sorted({customer for customer, _, _ in notices})
-    unknown = [customer for customer in customers if customer not in known]
-    found = {**known, **(await preferences(unknown) if unknown else {})}
+    chosen = await _chosen({customer for customer, _, _ in notices}, known)
     rows: list[tuple[str, int | None, str, str, str, dict[str, Any]]] = []
     for customer, event, data in notices:
-        prefs = found.get(customer)
+        prefs = chosen.get(customer)
         if prefs is None or (prefs.events and event not in prefs.events):
             continue
         for channel in prefs.channels:
             address = _address(prefs, Channel(channel))
             if address is not None:
                 rows.append((customer, None, event, channel, address, data))
-    shared: dict[str, Any] = {"due_at": now, "created_at": now}
-    if trace_context:
-        shared["trace_context"] = trace_context
-    await statements.insert_values(Notification, CUSTOMER_MESSAGE_FIELDS, rows, shared)
+    await _insert_customer_messages(rows, now, trace_context)
 
 
 async def _drop_moot(wanted: list[tuple[BackOrder, str, dict[str, Any]]]) -> None:
