@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.server import ServerProcess
 from tests.pgserver import PostgresServer
+from tests.sinks import SmtpSink
 
 _names = itertools.count()
 
@@ -49,3 +50,11 @@ async def pg_client(pg_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(base_url=pg_server.url, timeout=60, limits=limits) as http:
         yield http
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    """A real SMTP server that keeps what it receives (``tests/sinks.py``)."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

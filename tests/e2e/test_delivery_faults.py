@@ -9,17 +9,15 @@ import signal
 import socket
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import IO
 
 import httpx
-import pytest
 
 from api.domain.identity import Role
-from tests.e2e.server import SECRET, ServerProcess, backorders_command, graphql
+from tests.e2e.server import SECRET, ServerProcess, backorders_command, graphql, until
 from tests.sinks import SmtpSink
 
 CREATE = """mutation { createProduct(input: {sku: "KB", name: "Keyboard", price: "10.00"}) {
@@ -49,21 +47,6 @@ async def _queue_of(server: ServerProcess, client: httpx.AsyncClient, count: int
     return restock_id
 
 
-async def _until(condition: object, timeout: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.1)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
 async def test_a_down_mail_server_loses_nothing_and_sends_each_once(
     pg_database: str, smtp: SmtpSink, tmp_path: Path
 ) -> None:
@@ -79,7 +62,7 @@ async def test_a_down_mail_server_loses_nothing_and_sends_each_once(
             await asyncio.sleep(2)  # the dispatcher tries, fails and backs off
             assert smtp.messages == []
             smtp.start()
-            await _until(lambda: len(smtp.messages) >= 100)
+            await until(lambda: len(smtp.messages) >= 100)
             await asyncio.sleep(1)  # nothing more should come
             log = (await graphql(client, LOG, server.token("staff", Role.STAFF)))[
                 "notifications"]
@@ -112,14 +95,14 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
             log = (tmp_path / "worker.log").open("wb")
             worker = subprocess.Popen([*backorders_command(), "worker"], env=env,
                                       stdout=log, stderr=subprocess.STDOUT)
-            await _until(lambda: len(smtp.messages) >= 10)
+            await until(lambda: len(smtp.messages) >= 10)
             worker.send_signal(signal.SIGKILL)
             worker.wait()
             killed_at = len(smtp.messages)
             assert killed_at < 60
             worker = subprocess.Popen([*backorders_command(), "worker"], env=env,
                                       stdout=log, stderr=subprocess.STDOUT)
-            await _until(lambda: len({str(m["To"]) for m in smtp.messages}) >= 60)
+            await until(lambda: len({str(m["To"]) for m in smtp.messages}) >= 60)
             await asyncio.sleep(3)
             entries = (await graphql(client, LOG, server.token("staff", Role.STAFF)))[
                 "notifications"]["edges"]
@@ -179,14 +162,14 @@ async def test_two_workers_stopped_and_killed_mid_batch_send_each_once_or_say_so
             await graphql(client, RECEIVE, server.token("staff", Role.STAFF), id=restock)
             workers = [_worker(env, log), _worker(env, log)]
             stopped_pid, killed_pid = workers[0].pid, workers[1].pid
-            await _until(lambda: len(smtp.messages) >= 4)
+            await until(lambda: len(smtp.messages) >= 4)
             workers[0].send_signal(signal.SIGTERM)
             assert await asyncio.to_thread(workers[0].wait, 15) == 0
             workers[1].send_signal(signal.SIGKILL)  # mid-batch: it has work left
             await asyncio.to_thread(workers[1].wait, 15)
             assert len({str(m["To"]) for m in smtp.messages}) < customers
             workers.append(_worker(env, log))
-            await _until(lambda: len({str(m["To"]) for m in smtp.messages}) >= customers)
+            await until(lambda: len({str(m["To"]) for m in smtp.messages}) >= customers)
             await asyncio.sleep(1)  # anything more would be a duplicate
             entries = (await graphql(client, LOG_BY_BACK_ORDER,
                                      server.token("staff", Role.STAFF)))["notifications"]

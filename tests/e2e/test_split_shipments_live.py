@@ -4,15 +4,12 @@ place; the last one arrives and ships, and the email says it is the rest."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from api.domain.identity import Role
-from tests.e2e.server import ServerProcess, graphql
+from tests.e2e.server import ServerProcess, graphql, until
 from tests.sinks import SmtpSink
 
 CREATE = """mutation { createProduct(input: {sku: "KB", name: "Keyboard", price: "50.00"})
@@ -28,21 +25,6 @@ PART = """mutation($id: ID!) { shipAllocatedUnits(id: $id, trackingCode: "P1") {
 REST = """mutation($id: ID!) { shipBackOrder(id: $id, trackingCode: "P2") { __typename
   ... on BackOrderPayload { backOrder { status shippedQuantity
     shipments { units trackingCode } } } } }"""
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-async def _until(check: Callable[[], bool], seconds: float = 20) -> None:
-    for _ in range(int(seconds * 10)):
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def _text(message: object) -> str:
@@ -63,7 +45,7 @@ async def test_a_back_order_ships_in_two_parcels_and_the_customer_hears_of_each(
             part = (await graphql(client, PART, staff, id=bo["id"]))["shipAllocatedUnits"]
             assert part["backOrder"] == {"status": "PARTIALLY_ALLOCATED", "shippedQuantity": 2,
                                          "queuePosition": 1}
-            await _until(lambda: len(smtp.messages) == 1)
+            await until(lambda: len(smtp.messages) == 1)
             first = smtp.messages[0]
             assert first["Subject"] == "Part of your Keyboard order has shipped"
             assert _text(first).startswith("2 of your 3 x Keyboard (KB) shipped today "
@@ -74,7 +56,7 @@ async def test_a_back_order_ships_in_two_parcels_and_the_customer_hears_of_each(
             rest = (await graphql(client, REST, staff, id=bo["id"]))["shipBackOrder"]
             assert rest["backOrder"]["shipments"] == [{"units": 2, "trackingCode": "P1"},
                                                       {"units": 1, "trackingCode": "P2"}]
-            await _until(lambda: len(smtp.messages) == 2)
+            await until(lambda: len(smtp.messages) == 2)
             last = smtp.messages[1]
             assert last["Subject"] == "Your Keyboard has shipped"
             assert "This parcel has the remaining 1 unit; the others shipped earlier." in (

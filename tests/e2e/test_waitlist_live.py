@@ -6,15 +6,13 @@ passes it to the second, who is emailed and claims it as an order at the held pr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncpg
 import httpx
-import pytest
 
 from api.domain.identity import Role
-from tests.e2e.server import ServerProcess, graphql
+from tests.e2e.server import ServerProcess, graphql, until
 from tests.sinks import SmtpSink
 
 CREATE = """mutation { createProduct(input: {sku: "PS", name: "Console", price: "400.00",
@@ -28,21 +26,6 @@ CLAIM = """mutation($id: ID!) { claimHold(id: $id) { __typename
   ... on ClaimHoldPayload { order { id amountCharged { amount } lines { allocatedQuantity } } }
   ... on Error { code message } } }"""
 ENTRY = """query { waitlistEntries { edges { node { id status heldQuantity } } } }"""
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-async def _until(check: Callable[[], bool], seconds: float = 20) -> None:
-    for _ in range(int(seconds * 10)):
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 async def test_a_hold_is_emailed_expires_passes_on_and_is_claimed(
@@ -65,7 +48,7 @@ async def test_a_hold_is_emailed_expires_passes_on_and_is_claimed(
                 entries[name] = joined["entry"]["id"]
             await graphql(client, RECEIVE, staff)
 
-            await _until(lambda: len(smtp.to("alice@example.com")) == 1)
+            await until(lambda: len(smtp.to("alice@example.com")) == 1)
             [offer] = smtp.to("alice@example.com")
             assert offer["Subject"] == "Console is back: one is held for you"
             text = offer.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -76,7 +59,7 @@ async def test_a_hold_is_emailed_expires_passes_on_and_is_claimed(
             # Her hold runs out: the sweeper passes it to Bob, and both are told.
             await db.execute("UPDATE waitlist_entry SET hold_expires_at = now() - interval"
                              " '1 minute' WHERE status = 'HOLDING'")
-            await _until(lambda: len(smtp.to("bob@example.com")) == 1
+            await until(lambda: len(smtp.to("bob@example.com")) == 1
                          and len(smtp.to("alice@example.com")) == 2)
             assert smtp.to("alice@example.com")[1]["Subject"] == (
                 "Your hold on Console has ended")
