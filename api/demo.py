@@ -26,7 +26,9 @@ async def seed(currency: str) -> bool:
                                  on_hand=3, policy=Policy(cap=200, lead_time_days=21))
     await catalog.create_product(
         STAFF, "COURSE-RUST", "Rust course (seat)", Decimal("89.00"), digital=True,
-        on_hand=100, policy=Policy(release_date=today + timedelta(days=30), handling_days=0),
+        on_hand=100, policy=Policy(release_date=today + timedelta(days=30), handling_days=0,
+                                   pre_order_cap=150, early_bird_size=20),
+        early_bird_bonus="a seat at the launch Q&A",
     )
     await catalog.create_product(STAFF, "LAMP-RETRO", "Retro lamp", Decimal("59.00"),
                                  policy=Policy(allow_backorders=False))

@@ -43,10 +43,16 @@ class LinePlan:
     backorder: int
 
 
-def orderable_units(stock: Stock, policy: Policy, discontinued: bool) -> int:
-    """How many units an order could take now, in stock plus as a back order."""
+def orderable_units(stock: Stock, policy: Policy, discontinued: bool, today: date) -> int:
+    """How many units an order could take now, in stock plus as a back order.
+
+    A pre-order is a back order in full, bounded by the pre-order cap (or else the
+    back-order cap), whatever stock is on hand: that stock waits for the release."""
     if discontinued:
         return 0
+    if policy.is_preorder(today):
+        cap = policy.pre_order_cap if policy.pre_order_cap is not None else policy.cap
+        return 2**31 - 1 if cap is None else max(cap - stock.waiting, 0)
     free = max(stock.available, 0) if stock.waiting == 0 else 0
     if not policy.allow_backorders:
         return free
@@ -61,12 +67,12 @@ def plan_line(
     """Split a requested quantity into units allocated now and units back-ordered.
 
     Waiting back orders are owed every free unit, so a new order takes stock only when the
-    queue is empty. A pre-order is a back order in full: it ships on release, and the free
-    units are allocated to it at once in queue order, so the cap still bounds what waits.
+    queue is empty. A pre-order is a back order in full: the units on hand are allocated
+    to the pre-orders in queue order on release (``api/services/releases.py``).
     """
-    orderable = orderable_units(stock, policy, discontinued)
+    orderable = orderable_units(stock, policy, discontinued, today)
     if requested > orderable:
-        reason = _refusal_reason(policy, discontinued)
+        reason = _refusal_reason(policy, discontinued, today)
         raise OutOfStock(sku, requested, orderable, reason)
     if policy.is_preorder(today):
         return LinePlan(0, requested)
@@ -75,9 +81,11 @@ def plan_line(
     return LinePlan(now, requested - now)
 
 
-def _refusal_reason(policy: Policy, discontinued: bool) -> str:
+def _refusal_reason(policy: Policy, discontinued: bool, today: date) -> str:
     if discontinued:
         return "discontinued"
+    if policy.is_preorder(today):
+        return "pre-order cap reached"
     if not policy.allow_backorders:
         return "back orders not allowed"
     return "back-order cap reached"

@@ -9,7 +9,7 @@ from api.domain.model import Availability, Policy, Stock
 
 
 def availability(stock: Stock, policy: Policy, discontinued: bool, today: date) -> Availability:
-    if orderable_units(stock, policy, discontinued) <= 0:
+    if orderable_units(stock, policy, discontinued, today) <= 0:
         return Availability.OUT_OF_STOCK
     if policy.is_preorder(today):
         return Availability.PREORDER

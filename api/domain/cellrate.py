@@ -35,7 +35,7 @@ class CellRate:
         after = start + self.interval
         wait = after - self.period - now
         if wait > EPSILON:  # (a client at exactly the rate is not refused by a rounding)
-            return wait
+            return min(wait, self.period)  # (never longer than a period, rounding or not)
         if known is None and len(self._theoretical) >= self.max_keys:
             self._forget(now)
         self._theoretical[key] = after

@@ -91,11 +91,11 @@ def quote(
     The same rules as placing the order: free units first when nobody waits, the rest at
     the tail of the queue, never earlier than the tail's date.
     """
-    if quantity > orderable_units(stock, policy, discontinued):
+    if quantity > orderable_units(stock, policy, discontinued, today):
         return None
     free = max(stock.available, 0) if stock.waiting == 0 else 0
-    if policy.is_preorder(today):
-        short, free_for_queue = quantity, free
+    if policy.is_preorder(today):  # the units on hand go to the pre-orders on release
+        short, free_for_queue = quantity, max(stock.available, 0)
     else:
         short, free_for_queue = max(quantity - free, 0), 0
     if short == 0:

@@ -68,6 +68,11 @@ class Policy:
     customer_limit: int | None = None
     """At most this many units one customer may have on back order (or pre-order) at once;
     None for no limit."""
+    pre_order_cap: int | None = None
+    """While a pre-order: at most this many units waiting at once; None for the back-order
+    ``cap``."""
+    early_bird_size: int | None = None
+    """The first this many pre-orders are early birds (``api/domain/preorders.py``)."""
 
     def is_preorder(self, today: date) -> bool:
         return self.release_date is not None and today < self.release_date
@@ -138,6 +143,9 @@ class NotificationEvent(StrEnum):
     HOLD_EXPIRING = "HOLD_EXPIRING"
     HOLD_EXPIRED = "HOLD_EXPIRED"
     ACCESS_GRANTED = "ACCESS_GRANTED"
+    RELEASED = "RELEASED"
+    RELEASE_DATE_MOVED = "RELEASE_DATE_MOVED"
+    EARLY_BIRD = "EARLY_BIRD"
     CAP_REACHED = "CAP_REACHED"
     RESTOCK_OVERDUE = "RESTOCK_OVERDUE"
 

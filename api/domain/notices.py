@@ -25,14 +25,42 @@ MOOTS: dict[str, frozenset[str]] = {
     "DELAY_OFFER": frozenset({"DATE_CHANGED", "DELAY_OFFER"}),
     "DELAY_ACCEPTED": frozenset({"DELAY_OFFER"}),
     "SHIPPED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER",
-                          "PRIORITY_CHANGED"}),
+                          "PRIORITY_CHANGED", "RELEASE_DATE_MOVED", "RELEASED", "EARLY_BIRD"}),
     "CANCELLED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER",
-                            "PRIORITY_CHANGED"}),
+                            "PRIORITY_CHANGED", "RELEASE_DATE_MOVED", "RELEASED",
+                            "EARLY_BIRD"}),
+    "RELEASE_DATE_MOVED": frozenset({"DATE_CHANGED", "DELAY_OFFER"}),
+    "RELEASED": frozenset({"DATE_CHANGED", "DELAY_OFFER", "RELEASE_DATE_MOVED"}),
+    "EARLY_BIRD": frozenset(),
 }
 """A later event -> the events of the same back order it makes moot, when not yet sent.
 A back order that shipped or was cancelled leaves nothing to say about its place in line,
 its date or its allocation; a new allocation or delay offer replaces an older one; an
 answered offer is not sent after the answer."""
+
+
+ABSORBS: dict[str, frozenset[str]] = {
+    "PLACED": frozenset({"EARLY_BIRD"}),
+    "RELEASED": frozenset({"ALLOCATED", "DATE_CHANGED", "DELAY_OFFER"}),
+    "RELEASE_DATE_MOVED": frozenset({"DATE_CHANGED", "DELAY_OFFER"}),
+}
+"""Events whose message, in one change, says what the messages of these others would: a
+pre-order's release says whether it is set aside and its date (and a delay, with the
+offer); a moved release date says the new day and a delay; a new pre-order says it is an
+early bird. So the customer hears once."""
+
+FOLDS: dict[str, tuple[str, str]] = {
+    "DATE_CHANGED": ("previous_date", "estimated_ship_date"),
+    "RELEASE_DATE_MOVED": ("previous_release_date", "release_date"),
+}
+"""Events of which a pending message takes in a later one (event -> its (first value,
+final value) keys): a burst of moves is one message from the first value to the final
+one, and none when the value came back to where it was."""
+
+
+def absorbed(events: set[str]) -> frozenset[str]:
+    """Of one change's events for one back order, those another one's message says."""
+    return frozenset().union(*(ABSORBS.get(event, frozenset()) for event in events))
 
 
 def moots(later: str) -> frozenset[str]:

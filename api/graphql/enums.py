@@ -115,6 +115,15 @@ NotificationEvent = described(E, "NotificationEvent", (
     E.HOLD_EXPIRED: (
         "A hold of theirs ended unclaimed; the units went to the next in line (they are off "
         "the waitlist)."),
+    E.RELEASED: (
+        "A pre-order's product was released: whether its units are set aside (and when they "
+        "ship) or its place in line and date; an early bird's bonus; a delay with its offer."),
+    E.RELEASE_DATE_MOVED: (
+        "A pre-order's release date moved: the old and the new day, its estimate, and a "
+        "delay with its offer (a burst of moves becomes one message)."),
+    E.EARLY_BIRD: (
+        "A pre-order became an early bird after a cancelled one's mark came free (a new "
+        "early bird is told in its PLACED message)."),
     E.ACCESS_GRANTED: "Access to a digital product was granted (no message is sent for it "
                       "yet).",
     E.CAP_REACHED: "Staff alert: a product's back-order cap was reached.",

@@ -46,6 +46,7 @@ from api.services import (
     ordering,
     preferences,
     promises,
+    releases,
     restocks,
     revocations,
 )
@@ -85,9 +86,13 @@ class BackorderPolicyInput:
     handling_days: int | None = strawberry.field(
         default=None, description="Days from allocation to shipping, 0 to 3650 (default 1).")
     release_date: date | None = strawberry.field(default=None, description=(
-        "Pre-order until this day (ISO 8601 date); null keeps it, see clearReleaseDate."))
+        "Pre-order until this day (ISO 8601 date, UTC): it is released by itself on that "
+        "day. Moving it tells every pre-order's customer once, with the old and the new "
+        "day; today or earlier releases it now (as `releaseProduct`). Refused "
+        "(InvalidInputError) once released. Null keeps it, see clearReleaseDate."))
     clear_release_date: bool = strawberry.field(
-        default=False, description="True removes the release date (released now).")
+        default=False,
+        description="True removes the release date (a pre-order is released now).")
     delay_grace_days: int | None = strawberry.field(default=None, description=(
         "Days an estimate may slip past its promise before the back order is delayed, 0 to "
         "3650 (default 2)."))
@@ -99,6 +104,23 @@ class BackorderPolicyInput:
         "(none by default), see clearCustomerLimit."))
     clear_customer_limit: bool = strawberry.field(
         default=False, description="True removes the per-customer limit.")
+    pre_order_cap: int | None = strawberry.field(default=None, description=(
+        "While it is a pre-order (before `releaseDate`): at most this many units on "
+        "pre-order at once, 0 or more, whatever stock is on hand (an order over it gets "
+        "OutOfStockError, reason \"pre-order cap reached\"); null keeps it (none by default: "
+        "the back-order cap applies), see clearPreOrderCap."))
+    clear_pre_order_cap: bool = strawberry.field(
+        default=False, description="True removes the pre-order cap.")
+    early_bird_size: int | None = strawberry.field(default=None, description=(
+        "The first this many pre-orders (1 or more, in the order they were placed) are early "
+        "birds and are told so; a cancelled early bird's mark goes to the next pre-order in "
+        "line. A larger size marks the next ones at once; a smaller one keeps the marks "
+        "given. Null keeps it (none by default), see clearEarlyBirdSize."))
+    clear_early_bird_size: bool = strawberry.field(
+        default=False, description="True: no more early birds (the marks given stay).")
+    early_bird_bonus: str | None = strawberry.field(default=None, description=(
+        "What an early bird gets, in the shop's words (\"a signed print\"), at most 200 "
+        "characters, shown in their messages; null keeps it, \"\" for none."))
     compensation: CompensationInput | None = strawberry.field(default=None, description=(
         "The product's own compensation for late back orders (it wins over the shop's); "
         "null keeps it (none by default: the shop's applies), see clearCompensation."))
@@ -115,6 +137,10 @@ class BackorderPolicyInput:
             clear_release_date=self.clear_release_date, delay_grace_days=self.delay_grace_days,
             low_stock_threshold=self.low_stock_threshold, customer_limit=self.customer_limit,
             clear_customer_limit=self.clear_customer_limit, discontinued=self.discontinued,
+            pre_order_cap=self.pre_order_cap, clear_pre_order_cap=self.clear_pre_order_cap,
+            early_bird_size=self.early_bird_size,
+            clear_early_bird_size=self.clear_early_bird_size,
+            early_bird_bonus=self.early_bird_bonus,
             compensation=self.compensation.policy() if self.compensation else None,
             clear_compensation=self.clear_compensation,
         )
@@ -219,6 +245,8 @@ def _union(name: str, what: str, *members: type) -> object:
 COMMON = (InvalidInputError, NotFoundError, ForbiddenError)
 ProductResult = _union("ProductResult", "product", ProductPayload, *COMMON, DuplicateSkuError,
                        InsufficientStockError)
+ReleaseResult = _union("ReleaseResult", "product", ProductPayload, *COMMON,
+                      InvalidTransitionError)
 RestockResult = _union("RestockResult", "restock", RestockPayload, *COMMON,
                        InvalidTransitionError)
 PlaceOrderResult = _union("PlaceOrderResult", "order", PlaceOrderPayload, *COMMON,
@@ -276,6 +304,7 @@ class Mutation(WebhookMutations, DemandMutations, WaitlistMutations):
             info.context.actor, input.sku, input.name, input.price, input.digital,
             input.on_hand, _policy(input.policy),
             compensation=input.policy.change().compensation if input.policy else None,
+            early_bird_bonus=(input.policy.early_bird_bonus or "") if input.policy else "",
         )
         return ProductPayload(product=row)
 
@@ -286,6 +315,17 @@ class Mutation(WebhookMutations, DemandMutations, WaitlistMutations):
             description="What to change; a null field is kept.")],
     ) -> ProductResult:  # type: ignore[valid-type]
         row = await catalog.update_backorder_policy(info.context.actor, sku, input.change())
+        return ProductPayload(product=row)
+
+    @strawberry.mutation(description=(
+        "Staff: release a pre-order now, before its `releaseDate` (which becomes today): "
+        "the units on hand go to its pre-orders in queue order, the rest keep their places "
+        "with estimates, and every pre-order's customer is told (RELEASED). A product that "
+        "is released already, or is no pre-order, gets InvalidTransitionError."))
+    async def release_product(
+        self, info: Info, sku: Sku,
+    ) -> ReleaseResult:  # type: ignore[valid-type]
+        row = await releases.release_product(info.context.actor, sku)
         return ProductPayload(product=row)
 
     @strawberry.mutation(description="Staff: count stock in (+) or out (-).")

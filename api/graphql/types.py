@@ -152,6 +152,13 @@ class BackorderPolicy:
     customer_limit: int | None = strawberry.field(description=(
         "At most this many units one customer may have on back order or pre-order at once "
         "(units bought from free stock do not count); null for no limit."))
+    pre_order_cap: int | None = strawberry.field(description=(
+        "While a pre-order: at most this many units on pre-order at once; null for the "
+        "back-order cap."))
+    early_bird_size: int | None = strawberry.field(description=(
+        "The first this many pre-orders are early birds; null for none."))
+    early_bird_bonus: str = strawberry.field(description=(
+        "What an early bird gets, in the shop's words; empty when not said."))
     compensation: CompensationPolicy | None = column(
         "product_compensation(r)", description=(
             "The product's own compensation for late back orders; null when it has none "
@@ -196,6 +203,9 @@ class Product:
     availability: Availability = column(
         "_availability(r)", description="What a storefront shows for it today.")
     policy: BackorderPolicy = column("r", description="How it may be back-ordered.")
+    released_at: datetime | None = strawberry.field(description=(
+        "When it was released (ISO 8601, UTC): by itself on its `releaseDate`, or earlier "
+        "by `releaseProduct`; null while a pre-order, and for a product that never was one."))
 
     @executor_field("takes an argument and loads restocks and the queue's tail",
                     description="When an order placed now for this quantity would ship in "
@@ -255,7 +265,9 @@ class BackOrderEvent:
         "What happened: PLACED, PARTIALLY_ALLOCATED, ALLOCATED, QUEUE_MOVED, DATE_CHANGED, "
         "ESTIMATE_BASIS_CHANGED, DELAYED, BACK_ON_TIME, PRIORITY_CHANGED (staff moved it: "
         "`previous_priority`, `priority`, `reason`, `by`), PARTIALLY_SHIPPED (`units`, "
-        "`shipped` so far, `tracking_code`), SHIPPED, CANCELLED or REFUNDED."))
+        "`shipped` so far, `tracking_code`), SHIPPED, CANCELLED, REFUNDED, RELEASED (its "
+        "product was released: `release_date`, `allocated`), RELEASE_DATE_MOVED "
+        "(`previous_release_date`, `release_date`) or EARLY_BIRD (`bonus`)."))
     status: BackOrderStatus = strawberry.field(
         description="The back order's status after it.")
     version: int = strawberry.field(description="The back order's version after it.")
@@ -307,6 +319,13 @@ class BackOrder:
         "Units shipped so far: all of them once SHIPPED; part of them when staff shipped "
         "what was set aside before the rest came (`shipAllocatedUnits`)."))
     version: int = strawberry.field(description="Grows by one with every change.")
+    pre_order: bool = strawberry.field(description=(
+        "True when it was placed before its product's release: it waits for the release "
+        "(the units on hand go to the pre-orders in queue order then) and its customer is "
+        "told of the release and of a moved release date."))
+    early_bird: bool = strawberry.field(description=(
+        "True for one of the product's first `earlyBirdSize` pre-orders (see the product's "
+        "`earlyBirdBonus`); a cancelled early bird's mark goes to the next pre-order in line."))
     unit_price: Money = column(f"(r.unit_price, {SHOP_CURRENCY})",
                                description="The price of one unit when it was ordered.")
     refunded_amount: Money = column(f"(r.refunded_amount, {SHOP_CURRENCY})", description=(

@@ -1,8 +1,9 @@
-"""The sweeper: every ``interval`` seconds, the scheduled promises are kept (a passed
-cancel-by day cancels, a late back order is compensated, a hold whose time is up passes on,
-a holder is reminded before). It runs wherever the dispatcher
-runs (the API process, or ``backorders worker``); every instance may run one, since each
-sweep re-checks its rule under the back order's lock (``api/services/promises.py``)."""
+"""The sweeper: every ``interval`` seconds, the scheduled promises are kept (a pre-order
+whose release date came is released, a passed cancel-by day cancels, a late back order is
+compensated, a hold whose time is up passes on, a holder is reminded before). It runs
+wherever the dispatcher runs (the API process, or ``backorders worker``); every instance
+may run one, since each sweep re-checks its rule under the lock of the product
+(``api/services/promises.py``, ``api/services/releases.py``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from api.domain.promises import Compensation
-from api.services import promises, waitlist
+from api.services import promises, releases, waitlist
 from api.store.outages import OUTAGES, outage_of
 
 log = logging.getLogger("backorders.sweeper")
@@ -26,11 +27,12 @@ class Swept:
     compensated: int
     holds_expired: int = 0
     holds_reminded: int = 0
+    released: int = 0
 
     @property
     def any(self) -> bool:
         return bool(self.cancelled or self.compensated or self.holds_expired
-                    or self.holds_reminded)
+                    or self.holds_reminded or self.released)
 
 
 class Sweeper:
@@ -45,15 +47,17 @@ class Sweeper:
 
     async def run_once(self, now: datetime | None = None) -> Swept:
         """One sweep of each kind, through everything due."""
+        released = await releases.release_due_products(now)
         swept = Swept(await promises.cancel_overdue(now),
                       await promises.compensate_late(self.compensation, now),
-                      await waitlist.expire_due(now), await waitlist.remind_due(now))
+                      await waitlist.expire_due(now), await waitlist.remind_due(now),
+                      released)
         if swept.any and self.after_change is not None:
             self.after_change()
         if swept.any:
-            log.info("sweep: %d cancelled (cancel-by passed), %d compensated, %d holds "
-                     "expired, %d holders reminded", swept.cancelled, swept.compensated,
-                     swept.holds_expired, swept.holds_reminded)
+            log.info("sweep: %d released, %d cancelled (cancel-by passed), %d compensated, "
+                     "%d holds expired, %d holders reminded", swept.released, swept.cancelled,
+                     swept.compensated, swept.holds_expired, swept.holds_reminded)
         return swept
 
     async def start(self) -> None:

@@ -18,7 +18,7 @@ from api.domain.shipping import (
     unshipped_refund,
 )
 from api.domain.status import transition
-from api.services import inputs
+from api.services import inputs, releases
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product
@@ -67,6 +67,11 @@ async def cancel_locked(product: Product, back_order: BackOrder, changes: Change
         amount_refunded=F("amount_refunded") + refund
     )
     await resync_queue(product, changes)
+    if back_order.early_bird:  # the mark goes to the next pre-order in line
+        back_order.early_bird = False
+        changes.touch(back_order, "early_bird")
+        await BackOrder.filter(id=back_order.id).update(early_bird=False)
+        await releases.mark_early_birds(product, changes)
     await changes.flush()
 
 

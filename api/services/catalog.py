@@ -14,8 +14,9 @@ from api.domain import validation
 from api.domain.errors import DuplicateSku, InsufficientStock, InvalidInput
 from api.domain.identity import Actor, require_staff
 from api.domain.model import Policy
+from api.domain.preorders import ReleaseChange, release_change
 from api.domain.promises import Compensation
-from api.services import inputs
+from api.services import inputs, releases
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product_by_sku
@@ -38,6 +39,12 @@ class PolicyChange:
     low_stock_threshold: int | None = None
     customer_limit: int | None = None
     clear_customer_limit: bool = False
+    pre_order_cap: int | None = None
+    clear_pre_order_cap: bool = False
+    early_bird_size: int | None = None
+    clear_early_bird_size: bool = False
+    early_bird_bonus: str | None = None
+    """What an early bird gets, in the shop's words (shown to the customer)."""
     compensation: Compensation | None = None
     """The product's own compensation for late back orders (checked when it is made)."""
     clear_compensation: bool = False
@@ -54,10 +61,13 @@ async def create_product(
     on_hand: int = 0,
     policy: Policy | None = None,
     compensation: Compensation | None = None,
+    early_bird_bonus: str = "",
 ) -> Product:
     require_staff(actor)
     policy = _checked(policy or Policy())
     sku = inputs.new_sku(sku)
+    bonus = validation.text(early_bird_bonus, "earlyBirdBonus", inputs.EARLY_BIRD_BONUS,
+                            required=False)
     row: dict[str, Any] = dict(
         sku=sku,
         name=validation.text(name, "name", inputs.NAME),
@@ -68,6 +78,7 @@ async def create_product(
         compensation_after_days=compensation.after_days if compensation else None,
         compensation_amount=compensation.amount if compensation else None,
         compensation_percent=compensation.percent if compensation else None,
+        early_bird_bonus=bonus,
     )
     if await Product.filter(sku=sku).exists():
         raise DuplicateSku(sku)
@@ -83,11 +94,29 @@ async def update_backorder_policy(
 ) -> Product:
     require_staff(actor)
     sku = inputs.sku(sku)
+    bonus = (None if change.early_bird_bonus is None else validation.text(
+        change.early_bird_bonus, "earlyBirdBonus", inputs.EARLY_BIRD_BONUS, required=False))
+    changes = Changes(now or utcnow())
+    today = changes.now.date()
     async with in_transaction():
         product = await lock_product_by_sku(sku)
-        policy = _checked(apply_change(product.policy, change))
+        before = product.policy
+        policy = _checked(apply_change(before, change))
+        moved_from = None
+        if before.release_date != policy.release_date:
+            if product.released_at is not None:
+                raise InvalidInput("releaseDate", f"it was released on "
+                                   f"{product.released_at.date().isoformat()}")
+            if before.is_preorder(today):
+                match release_change(before.release_date, policy.release_date, today):
+                    case ReleaseChange.RELEASE:  # released today, by the resync below
+                        policy = replace(policy, release_date=today)
+                    case ReleaseChange.MOVED:
+                        moved_from = before.release_date
         for column, value in _policy_columns(policy).items():
             setattr(product, column, value)
+        if bonus is not None:
+            product.early_bird_bonus = bonus
         if change.discontinued is not None:
             product.discontinued = change.discontinued
         if change.clear_compensation:
@@ -98,9 +127,10 @@ async def update_backorder_policy(
             product.compensation_after_days = change.compensation.after_days
             product.compensation_amount = change.compensation.amount
             product.compensation_percent = change.compensation.percent
-        changes = Changes(now or utcnow())
-        await resync_queue(product, changes)
+        await resync_queue(product, changes, release_moved_from=moved_from)
         await redate_allocated(product, changes)
+        if (policy.early_bird_size or 0) > (before.early_bird_size or 0):
+            await releases.mark_early_birds(product, changes)
         await changes.flush()
     return product
 
@@ -141,6 +171,10 @@ def apply_change(policy: Policy, change: PolicyChange) -> Policy:
         policy = replace(policy, release_date=None)
     if change.clear_customer_limit:
         policy = replace(policy, customer_limit=None)
+    if change.clear_pre_order_cap:
+        policy = replace(policy, pre_order_cap=None)
+    if change.clear_early_bird_size:
+        policy = replace(policy, early_bird_size=None)
     return policy
 
 
@@ -153,6 +187,10 @@ def _checked(policy: Policy) -> Policy:
     validation.non_negative(policy.low_stock_threshold, "lowStockThreshold")
     if policy.customer_limit is not None:
         validation.positive(policy.customer_limit, "customerLimit")
+    if policy.pre_order_cap is not None:
+        validation.non_negative(policy.pre_order_cap, "preOrderCap")
+    if policy.early_bird_size is not None:
+        validation.positive(policy.early_bird_size, "earlyBirdSize")
     return policy
 
 
@@ -166,4 +204,6 @@ def _policy_columns(policy: Policy) -> dict[str, object]:
         "delay_grace_days": policy.delay_grace_days,
         "low_stock_threshold": policy.low_stock_threshold,
         "customer_limit": policy.customer_limit,
+        "pre_order_cap": policy.pre_order_cap,
+        "early_bird_size": policy.early_bird_size,
     }

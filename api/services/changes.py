@@ -65,6 +65,10 @@ class Changes:
         its edits (a cancellation, say) are not saved before ``flush``."""
         return self._dirty.get(back_order.id, back_order)
 
+    def dirty_ids(self) -> set[int]:
+        """The back orders this change edited and has not saved yet."""
+        return set(self._dirty)
+
     def touch(self, back_order: BackOrder, *fields: str) -> None:
         self._dirty[back_order.id] = back_order
         self._fields.update(fields)

@@ -36,6 +36,7 @@ def column_length(model: type[Model], column: str) -> int:
 
 SKU = column_length(Product, "sku")
 NAME = column_length(Product, "name")
+EARLY_BIRD_BONUS = column_length(Product, "early_bird_bonus")
 NOTE = column_length(Restock, "note")
 CUSTOMER_ID = column_length(Order, "customer_id")
 IDEMPOTENCY_KEY = column_length(Order, "idempotency_key")

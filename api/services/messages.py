@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from api.domain.model import QUEUED_STATUSES, Channel, NotificationStatus
-from api.domain.notices import MOOTS, moot_reason, moots
+from api.domain.notices import FOLDS, MOOTS, absorbed, moot_reason, moots
 from api.store import prepared, statements
 from api.store.models import BackOrder, Notification, NotificationPreferences, Product
 
@@ -35,6 +35,9 @@ EVENT_FOR = {
     "DELAY_ACCEPTED": "DELAY_ACCEPTED",
     "PRIORITY_CHANGED": "PRIORITY_CHANGED",
     "COMPENSATED": "COMPENSATED",
+    "RELEASED": "RELEASED",
+    "RELEASE_DATE_MOVED": "RELEASE_DATE_MOVED",
+    "EARLY_BIRD": "EARLY_BIRD",
 }
 MOOTS_DATE = {later for later, earlier in MOOTS.items() if "DATE_CHANGED" in earlier}
 STAFF = Channel.STAFF.value
@@ -58,7 +61,9 @@ def customer_events(history: list[tuple[BackOrder, str, dict[str, Any]]]) -> lis
             or back_order.status not in QUEUED_STATUSES
         ):
             del events["DATE_CHANGED"]
-        out += [(back_order, event, detail) for event, detail in events.items()]
+        said = absorbed(set(events))
+        out += [(back_order, event, detail) for event, detail in events.items()
+                if event not in said]
     return out
 
 
@@ -126,8 +131,8 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
     if missing:
         products = {**products, **{p.id: p for p in await Product.filter(id__in=missing)}}
     await _drop_moot(wanted)
-    pending = await _pending_date_messages(
-        sorted({bo.id for bo, event, _ in wanted if event == "DATE_CHANGED"}))
+    pending = await _pending_folds(
+        sorted({bo.id for bo, event, _ in wanted if event in FOLDS}))
     rows: list[tuple[str, int, str, str, str, dict[str, Any]]] = []
     folded: list[Notification] = []
     for back_order, event, detail in wanted:
@@ -139,9 +144,9 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
             address = _address(prefs, Channel(channel))
             if address is None:
                 continue
-            earlier = pending.get((back_order.id, channel)) if event == "DATE_CHANGED" else None
+            earlier = pending.get((back_order.id, event, channel))
             if earlier is not None:
-                folded.append(_fold(earlier, data))
+                folded.append(_fold(earlier, data, *FOLDS[event]))
                 continue
             rows.append((back_order.customer_id, back_order.id, event, channel, address, data))
     if folded:
@@ -200,22 +205,25 @@ CUSTOMER_MESSAGE_FIELDS = ("customer_id", "back_order_id", "event", "channel", "
                            "data")
 
 
-async def _pending_date_messages(back_order_ids: list[int]) -> dict[tuple[int, str],
-                                                                     Notification]:
-    found: dict[tuple[int, str], Notification] = {}
+async def _pending_folds(back_order_ids: list[int]) -> dict[tuple[int, str, str],
+                                                            Notification]:
+    """The pending messages that a later one of their event folds into (``FOLDS``), by
+    (back order, event, channel)."""
+    found: dict[tuple[int, str, str], Notification] = {}
     for part in chunked(back_order_ids):
         for row in await Notification.filter(
-                back_order_id__in=part, event="DATE_CHANGED",
+                back_order_id__in=part, event__in=sorted(FOLDS),
                 status=NotificationStatus.PENDING).select_for_update():
-            found[(row.back_order_id or 0, row.channel)] = row
+            found[(row.back_order_id or 0, row.event, row.channel)] = row
     return found
 
 
-def _fold(pending: Notification, data: dict[str, Any]) -> Notification:
-    """A date change into a pending one: the message says first date -> final date."""
-    merged = {**data, "previous_date": pending.data.get("previous_date")}
+def _fold(pending: Notification, data: dict[str, Any], first: str, final: str
+          ) -> Notification:
+    """A change into a pending one of its event: the message says first -> final value."""
+    merged = {**data, first: pending.data.get(first)}
     pending.data = merged
-    if merged["previous_date"] == merged["estimated_ship_date"]:
+    if merged[first] == merged[final]:
         pending.status = NotificationStatus.SUPPRESSED
         pending.last_error = "the date came back to where it was"
     return pending
@@ -254,6 +262,14 @@ def message_data(bo: BackOrder, product: Product, detail: dict[str, Any]) -> dic
         # Set on a CANCELLED message when the customer's cancel-by day passed unshipped.
         "cancel_by": _iso(detail.get("cancel_by")),
         "credit_amount": str(detail.get("amount") or bo.compensated_amount),
+        # Pre-orders (api/domain/preorders.py): the release day (on RELEASE_DATE_MOVED, the
+        # day before the move too), whether it is delayed now, and its early-bird mark.
+        "pre_order": bo.pre_order,
+        "release_date": _iso(product.release_date),
+        "previous_release_date": _iso(detail.get("previous_release_date")),
+        "delayed": bo.delayed,
+        "early_bird": bo.early_bird,
+        "early_bird_bonus": product.early_bird_bonus,
     }
 
 

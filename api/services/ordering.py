@@ -18,6 +18,7 @@ from api.domain.errors import Forbidden, IdempotencyConflict, InvalidInput
 from api.domain.identity import Actor, require_actor
 from api.domain.model import Shipping, Supply
 from api.domain.money import charge
+from api.domain.preorders import early_birds_to_mark
 from api.services import inputs, messages
 from api.services.changes import Changes
 from api.services.clock import utcnow
@@ -152,6 +153,7 @@ async def _place_lines(
     await statements.insert_returning_ids(lines, "product_id")
     by_id = {product.id: product for product in products.values()}
     back_orders, resync, waited, at_tail = [], [], {}, []
+    early: list[BackOrder] = []
     for line in lines:
         product = by_id[line.product_id]
         product.allocated += line.allocated_now
@@ -160,20 +162,35 @@ async def _place_lines(
             waited[product.id] = product.waiting
             product.waiting += line.backordered
             back_order = _back_order(order, line, priority, changes.now)
+            back_order.pre_order = product.policy.is_preorder(today)
+            if back_order.pre_order and product.early_bird_size is not None:
+                early.append(back_order)
             tail, supply = queues[product.sku]
             if estimate_at_tail(product, back_order, tail, supply, today):
                 at_tail.append((product, back_order, supply))
             else:
                 resync.append(product)
             back_orders.append(back_order)
+    for back_order in early:
+        await _mark_if_early(by_id[back_order.product_id], back_order)
     await statements.insert_returning_ids(back_orders, "product_id")
     for back_order in back_orders:
         changes.placed(back_order)
+        if back_order.early_bird:  # (the PLACED message says so: api/domain/notices.py)
+            changes.record(back_order, "EARLY_BIRD",
+                           bonus=by_id[back_order.product_id].early_bird_bonus)
     for product in resync:
         await resync_queue(product, changes)
     for product_id, before in waited.items():
         _alert_if_cap_reached(by_id[product_id], before, changes)
     return at_tail
+
+
+async def _mark_if_early(product: Product, back_order: BackOrder) -> None:
+    """A new pre-order is an early bird while the product's marks are not all given
+    (counted under the product's lock, so two orders cannot both take the last one)."""
+    marked = await BackOrder.filter(product_id=product.id, early_bird=True).count()
+    back_order.early_bird = early_birds_to_mark(product.early_bird_size, marked, 1) == 1
 
 
 async def _check_customer_limits(customer: str, requested: list[LineRequest],

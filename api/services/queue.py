@@ -11,6 +11,7 @@ from typing import Any
 from api.domain.allocation import allocate
 from api.domain.estimates import Estimate, allocated_ship_date, estimate_queue, is_delayed
 from api.domain.model import QUEUED_STATUSES, Policy, Status, Supply
+from api.domain.preorders import release_due
 from api.domain.queue import BEFORE_TIE_BREAK, comes_after, orm_ordering, sort_key, sql_order_by
 from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.domain.status import status_for_allocation, transition
@@ -80,27 +81,47 @@ def _queued_sql() -> str:
             f" ORDER BY {sql_order_by()} FOR UPDATE")
 
 
-async def resync_queue(product: Product, changes: Changes) -> None:
+async def resync_queue(product: Product, changes: Changes,
+                       release_moved_from: date | None = None) -> None:
     """Allocate the product's free units in queue order, then re-estimate the rest.
 
     Call with the product row locked, after its stock changed or its queue or supply moved.
+    Before its release a pre-order's units on hand are not allocated: they are the supply
+    of its release day. The first resync on or after the release date releases it
+    (``api/domain/preorders.py``): the units go to the pre-orders in queue order and each
+    pre-order's customer is told (RELEASED). ``release_moved_from``: the release date
+    before this change moved it (each pre-order's customer hears of the new day).
     """
     # The database still has what this change did not save yet (a back order it cancelled).
     queue = [bo for bo in map(changes.held, await queued_back_orders(product.id))
              if bo.status in QUEUED_STATUSES]
     today = changes.now.date()
+    releasing = release_due(product.release_date, product.released_at, today)
+    if releasing:
+        product.released_at = changes.now
+    waiting = queue
     policy = product.policy
     free = product.stock.available
-    if free > 0 and queue:
+    pre_release = policy.is_preorder(today)
+    if free > 0 and queue and not pre_release:
         _apply_grants(product, queue, free, changes)
         queue = [bo for bo in queue if bo.status in QUEUED_STATUSES]
-    if not queue and product.stock.available > 0:
+    if not queue and product.stock.available > 0 and not pre_release:
         await holding.offer_free_units(product, changes)
     estimates = estimate_queue(
-        [bo.entry for bo in queue], 0, await scheduled_supply(product.id), policy, today
-    )
+        [bo.entry for bo in queue], max(free, 0) if pre_release else 0,
+        await scheduled_supply(product.id), policy, today)
     for bo in queue:
         _apply_estimate(bo, estimates[bo.id], policy, changes)
+    for bo in waiting:
+        if not bo.pre_order:
+            continue
+        if releasing:
+            changes.record(bo, "RELEASED", release_date=product.release_date,
+                           allocated=bo.allocated)
+        elif release_moved_from is not None:
+            changes.record(bo, "RELEASE_DATE_MOVED", previous_release_date=release_moved_from,
+                           release_date=product.release_date)
     changes.product_changed(product)
 
 
@@ -171,14 +192,18 @@ def estimate_at_tail(
     """Give a new, unsaved back order its place at the tail of the queue.
 
     False when it does not belong at the tail (a higher priority, or a clock that went
-    back) or free units wait for the queue: then the caller saves it and resyncs.
+    back) or free units wait for the queue (not a pre-order's: those wait for the
+    release): then the caller saves it and resyncs.
     """
-    if product.stock.available > 0:
+    pre_release = product.policy.is_preorder(today)
+    if product.stock.available > 0 and not pre_release:
         return False
     if tail is not None and (not tail.known or not comes_after(back_order, tail)):
         return False
+    # Before the release the units on hand are the supply of its day.
+    free = max(product.stock.available, 0) if pre_release else 0
     estimate = estimate_queue(
-        [back_order.entry], 0, supply, product.policy, today,
+        [back_order.entry], free, supply, product.policy, today,
         units_before=product.waiting - back_order.remaining_units,
         first_position=tail.position + 1 if tail else 1,
         floor=tail.ship_date if tail else None,

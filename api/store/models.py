@@ -50,6 +50,14 @@ class Product(Model):
     lead_time_days = fields.IntField(default=14)
     handling_days = fields.IntField(default=1)
     release_date = fields.DateField(null=True)
+    # When it was released (api/services/releases.py): set once, by the scheduled release
+    # at its release date or by staff early; null while a pre-order or never one.
+    released_at = fields.DatetimeField(null=True)
+    # At most this many units on pre-order at once (null: the back-order cap applies).
+    pre_order_cap = fields.IntField(null=True)
+    # The first this many pre-orders in queue order are early birds (api/domain/preorders.py).
+    early_bird_size = fields.IntField(null=True)
+    early_bird_bonus = fields.CharField(max_length=200, default="", db_default="")
     delay_grace_days = fields.IntField(default=2)
     low_stock_threshold = fields.IntField(default=5)
     customer_limit = fields.IntField(null=True)
@@ -75,6 +83,8 @@ class Product(Model):
             handling_days=self.handling_days,
             release_date=self.release_date,
             delay_grace_days=self.delay_grace_days,
+            pre_order_cap=self.pre_order_cap,
+            early_bird_size=self.early_bird_size,
             low_stock_threshold=self.low_stock_threshold,
             customer_limit=self.customer_limit,
         )
@@ -207,6 +217,10 @@ class BackOrder(Model):
     # The credit for being late (at most once).
     compensated_amount = money(default=0, db_default=0)
     compensated_at = fields.DatetimeField(null=True)
+    # Placed before its product's release (api/services/releases.py tells it of the release).
+    pre_order = fields.BooleanField(default=False, db_default=False)
+    # One of the product's first early_bird_size pre-orders in queue order (the bonus).
+    early_bird = fields.BooleanField(default=False, db_default=False)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -48,6 +48,7 @@ MUTATIONS = {
     "updateBackorderPolicy": ('mutation { updateBackorderPolicy(sku: "KB", input: '
                               "{leadTimeDays: 3}) " + R + " }", D, D, D, A),
     "adjustStock": ('mutation { adjustStock(sku: "KB", delta: 1) ' + R + " }", D, D, D, A),
+    "releaseProduct": ('mutation { releaseProduct(sku: "KB") ' + R + " }", D, D, D, A),
     "scheduleRestock": ('mutation { scheduleRestock(input: {sku: "KB", quantity: 1, '
                         'expectedDate: "{date}"}) ' + R + " }", D, D, D, A),
     "rescheduleRestock": ('mutation { rescheduleRestock(id: "{restock}", quantity: 9) '

@@ -84,9 +84,16 @@ async def test_customers_cannot_ship(gql: Run) -> None:
     assert refused["__typename"] == "ForbiddenError"
 
 
-async def test_pre_orders_do_not_ship_before_release(gql: Run) -> None:
+async def test_nothing_ships_before_release(gql: Run) -> None:
     await steps.product(gql, "COURSE", on_hand=5, releaseDate=in_days(10))
-    bo = await steps.back_order(gql, ALICE, "COURSE", 1)
+    pre_order = await steps.back_order(gql, ALICE, "COURSE", 1)
+    refused = (await gql(SHIP_BACK_ORDER, STAFF, id=pre_order["id"]))["shipBackOrder"]
+    assert refused["__typename"] == "InvalidTransitionError"  # it waits for the release
+    # A back order set aside before its product got a release date waits for it too.
+    await steps.product(gql, "BOARD", on_hand=0)
+    bo = await steps.back_order(gql, ALICE, "BOARD", 1)
+    await gql(ADJUST_STOCK, STAFF, sku="BOARD", delta=1)
+    await gql(UPDATE_RELEASE, STAFF, sku="BOARD", date=in_days(10))
     refused = (await gql(SHIP_BACK_ORDER, STAFF, id=bo["id"]))["shipBackOrder"]
     assert refused["__typename"] == "NotReleasedError"
     assert (await BackOrder.get(id=int(bo["id"]))).status == "ALLOCATED"
@@ -132,11 +139,12 @@ async def test_a_later_release_moves_the_date_of_reserved_pre_orders(gql: Run) -
     await steps.product(gql, "COURSE", on_hand=5, releaseDate=in_days(10), handlingDays=0,
                         delayGraceDays=2)
     bo = await steps.back_order(gql, ALICE, "COURSE", 1)
-    assert (bo["status"], bo["estimatedShipDate"]) == ("ALLOCATED", in_days(10))
+    assert (bo["status"], bo["estimatedShipDate"]) == ("WAITING", in_days(10))
     await gql(UPDATE_RELEASE, STAFF, sku="COURSE", date=in_days(20))
     moved = (await gql(BACK_ORDER, ALICE, id=bo["id"]))["backOrder"]
     assert (moved["estimatedShipDate"], moved["delayed"]) == (in_days(20), True)
-    assert [e["kind"] for e in moved["history"]][-2:] == ["DATE_CHANGED", "DELAYED"]
+    assert [e["kind"] for e in moved["history"]][-3:] == [
+        "DATE_CHANGED", "DELAYED", "RELEASE_DATE_MOVED"]
 
 
 async def test_queue_figures_are_null_for_customers(gql: Run) -> None:

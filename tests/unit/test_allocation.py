@@ -210,7 +210,7 @@ def test_discontinued_product_is_out_of_stock_even_with_stock() -> None:
 
 
 def test_over_allocated_stock_counts_as_no_free_stock() -> None:
-    assert orderable_units(Stock(2, 5, 0), Policy(allow_backorders=False), False) == 0
+    assert orderable_units(Stock(2, 5, 0), Policy(allow_backorders=False), False, TODAY) == 0
 
 
 # plan_line: properties
@@ -225,7 +225,7 @@ def accepted_lines(
     """A stock, a policy and a requested quantity that the product can take."""
     stock = draw(stock_strategy)
     policy = draw(policy_strategy)
-    orderable = orderable_units(stock, policy, False)
+    orderable = orderable_units(stock, policy, False, TODAY)
     assume(orderable > 0)
     return draw(st.integers(1, min(orderable, 100))), stock, policy
 
@@ -251,7 +251,7 @@ def test_plan_splits_the_whole_request(line: tuple[int, Stock, Policy]) -> None:
 def test_plan_raises_exactly_when_over_orderable(
     requested: int, stock: Stock, policy: Policy, discontinued: bool
 ) -> None:
-    orderable = orderable_units(stock, policy, discontinued)
+    orderable = orderable_units(stock, policy, discontinued, TODAY)
 
     if requested > orderable:
         with pytest.raises(OutOfStock) as raised:
@@ -367,3 +367,21 @@ def test_orders_one_after_another_never_hold_more_than_the_limit(
             continue
         held += units
         assert held <= limit
+
+
+def test_a_pre_order_cap_bounds_pre_orders_whatever_is_on_hand() -> None:
+    policy = Policy(cap=100, pre_order_cap=5, release_date=TODAY + timedelta(days=3))
+
+    assert orderable_units(Stock(50, 0, 3), policy, False, TODAY) == 2
+    with pytest.raises(OutOfStock) as raised:
+        plan_line("SKU", 3, Stock(50, 0, 3), policy, False, TODAY)
+    assert raised.value.reason == "pre-order cap reached"
+    released = replace(policy, release_date=TODAY)
+    assert orderable_units(Stock(50, 0, 3), released, False, TODAY) == 97
+
+
+def test_without_a_pre_order_cap_the_back_order_cap_bounds_pre_orders() -> None:
+    policy = Policy(cap=10, release_date=TODAY + timedelta(days=3))
+
+    assert orderable_units(Stock(50, 0, 4), policy, False, TODAY) == 6
+    assert orderable_units(Stock(50, 0, 4), replace(policy, cap=None), False, TODAY) > 10**6

@@ -19,7 +19,8 @@ from notifiers import CHANNELS, EVENTS, render
 TODAY = date(2026, 3, 2)
 CUSTOMER_EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "PARTIALLY_SHIPPED",
                    "CANCELLED",
-                   "DELAY_OFFER", "DELAY_ACCEPTED", "PRIORITY_CHANGED", "COMPENSATED")
+                   "DELAY_OFFER", "DELAY_ACCEPTED", "PRIORITY_CHANGED", "COMPENSATED",
+                   "RELEASED", "RELEASE_DATE_MOVED", "EARLY_BIRD")
 STAFF_EVENTS = ("RESTOCK_OVERDUE", "CAP_REACHED")
 HOLD_EVENTS = ("HOLD_OFFERED", "HOLD_EXPIRING", "HOLD_EXPIRED")
 
@@ -55,6 +56,12 @@ STATES = {
     "four of five shipped": back_order(Status.PARTIALLY_ALLOCATED, 5, 4, 1, 0, shipped=4),
     "the rest shipped after a part": back_order(Status.SHIPPED, 3, 3, None, 0, shipped=3,
                                                 tracking_code="1Z2"),
+    "pre-order waiting, an early bird, delayed": back_order(
+        Status.WAITING, 2, 0, 3, 2, pre_order=True, early_bird=True, delayed=True),
+    "pre-order, one of two set aside on release": back_order(
+        Status.PARTIALLY_ALLOCATED, 2, 1, 1, 0, pre_order=True, estimate_scheduled=True),
+    "pre-order set aside on release, an early bird": back_order(
+        Status.ALLOCATED, 1, 1, None, 0, pre_order=True, early_bird=True),
 }
 QUEUED = (Status.WAITING, Status.PARTIALLY_ALLOCATED)
 WRITTEN_IN = {
@@ -68,6 +75,9 @@ WRITTEN_IN = {
     "SHIPPED": (Status.SHIPPED,),
     "PARTIALLY_SHIPPED": (Status.PARTIALLY_ALLOCATED,),
     "CANCELLED": (Status.CANCELLED,),
+    "RELEASED": (*QUEUED, Status.ALLOCATED),
+    "RELEASE_DATE_MOVED": QUEUED,  # before the release nothing is set aside
+    "EARLY_BIRD": (*QUEUED, Status.ALLOCATED),
 }
 """The states a back order can be in when each event's message is written (its data is
 the back order as that change left it)."""
@@ -80,8 +90,10 @@ CASES = [(event, state) for event in CUSTOMER_EVENTS for state, row in STATES.it
 
 
 def detail(state: str) -> dict[str, Any]:
-    return {"previous": TODAY, **({"units": PARCELS[state]} if state in PARCELS else {})}
-PRODUCT = Product(id=1, sku="KB-ERGO", name="Ergonomic keyboard", price=Decimal("12.50"))
+    return {"previous": TODAY, "previous_release_date": TODAY + timedelta(days=2),
+            **({"units": PARCELS[state]} if state in PARCELS else {})}
+PRODUCT = Product(id=1, sku="KB-ERGO", name="Ergonomic keyboard", price=Decimal("12.50"),
+                  release_date=TODAY + timedelta(days=7), early_bird_bonus="a signed print")
 STAFF_DATA = {
     "RESTOCK_OVERDUE": [
         {"restock_id": 4, "sku": "KB-ERGO", "product_name": "Ergonomic keyboard",
@@ -272,3 +284,32 @@ def test_a_compensation_message_names_the_credit_from_its_event() -> None:
     assert message.title == "Sorry for the wait: 2.50 USD credited for your Ergonomic keyboard"
     assert "we credited 2.50 USD to your order" in message.body
     assert "You are number 3 in line" in message.body
+
+
+def _email(event: str, state: str, **extra: Any) -> str:
+    message = render(event, "EMAIL", {"currency": "USD", "status_url": "", **message_data(
+        STATES[state], PRODUCT, {**detail(state), **extra})})
+    return f"{message.title}\n{message.body}"
+
+
+def test_a_moved_release_says_both_days_and_offers_a_delayed_pre_order_the_choice() -> None:
+    text = _email("RELEASE_DATE_MOVED", "pre-order waiting, an early bird, delayed")
+    assert f"from {TODAY + timedelta(days=2)} to {TODAY + timedelta(days=7)}" in text
+    assert "cancel now with a full refund of 25.00 USD" in text
+    on_time = _email("RELEASE_DATE_MOVED", "first in line, one unit")
+    assert "You can cancel at any time" in on_time and "later than we promised" not in on_time
+
+
+def test_a_release_says_what_is_set_aside_and_the_early_bird_bonus() -> None:
+    text = _email("RELEASED", "pre-order set aside on release, an early bird")
+    assert "is set aside for you" in text and "early bird: a signed print" in text
+    part = _email("RELEASED", "pre-order, one of two set aside on release")
+    assert "1 of your 2 x Ergonomic keyboard is set aside" in part
+    assert "number 1 in line" in part and "early bird" not in part
+
+
+def test_a_new_pre_order_says_it_is_one_and_when_it_comes_out() -> None:
+    text = _email("PLACED", "pre-order waiting, an early bird, delayed")
+    assert f"comes out on {TODAY + timedelta(days=7)}" in text
+    assert "You are an early bird: a signed print." in text
+    assert "pre-order" not in _email("PLACED", "first in line, one unit")
