@@ -20,6 +20,7 @@ from tortoise.connection import get_connection
 from tortoise.fields import DatetimeField, Field, JSONField
 from tortoise.models import Model
 
+from api.domain.notices import FOLDS
 from api.store import prepared
 
 M = TypeVar("M", bound=Model)
@@ -259,7 +260,7 @@ def _values(model: type[Model], row: Model) -> list[Any]:
 CLAIMABLE_NOTIFICATIONS = (
     'SELECT {columns} FROM "notification" n'
     " WHERE ((n.\"status\" = 'PENDING' AND n.\"due_at\" <= $1"
-    "         AND (n.\"event\" <> 'DATE_CHANGED' OR n.\"created_at\" <= $2))"
+    "         AND (n.\"event\" NOT IN ({folding}) OR n.\"created_at\" <= $2))"
     "        OR (n.\"status\" = 'SENDING' AND n.\"claimed_until\" < $1))"
     '   AND NOT EXISTS (SELECT 1 FROM "notification" e'
     '                   WHERE e."back_order_id" = n."back_order_id"'
@@ -267,7 +268,8 @@ CLAIMABLE_NOTIFICATIONS = (
     "                     AND e.\"id\" < n.\"id\" AND e.\"status\" IN ({open}))"
     ' ORDER BY n."id" LIMIT $3{lock}'
 )
-"""Messages due to be sent (date changes once held for the coalescing window) or whose
+"""Messages due to be sent (the ones a later one folds into, date changes and release
+date moves, once held for the coalescing window) or whose
 claim expired, each only while no earlier message of its recipient and back order is open:
 one back order's messages go out in order across every dispatcher. A correlated subquery,
 which the ORM cannot write."""
@@ -281,6 +283,7 @@ async def claimable_notifications(model: type[M], now: Any, held: Any, limit: in
     sql = CLAIMABLE_NOTIFICATIONS.format(
         columns=prepared.select_list(model, "n"),
         open=", ".join(f"'{status}'" for status in sorted(open_statuses)),
+        folding=", ".join(f"'{event}'" for event in sorted(FOLDS)),
         lock=" FOR UPDATE OF n SKIP LOCKED" if postgres else "")
     due = fields["due_at"]
     return await fetch_models(model, sql, [due.to_db_value(now, model),
