@@ -90,6 +90,15 @@ class ServerProcess:
         self._log.close()
 
 
+def worker_process(database_url: str, **env: str) -> subprocess.Popen[bytes]:
+    """``backorders worker`` on ``database_url`` (its output dropped), with ``env``."""
+    return subprocess.Popen(
+        [*backorders_command(), "worker"], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, env={**os.environ, **env,
+                                        "BACKORDERS_DATABASE_URL": database_url,
+                                        "BACKORDERS_JWT_SECRET": SECRET})
+
+
 async def graphql(
     client: httpx.AsyncClient, query: str, token: str | None = None, **variables: Any
 ) -> dict[str, Any]:

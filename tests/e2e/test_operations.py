@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.domain.identity import Role
-from tests.e2e.server import SECRET, ServerProcess, backorders_command, graphql, ws_url
+from tests.e2e.server import ServerProcess, graphql, worker_process, ws_url
 
 CREATE = """mutation { createProduct(input: {sku: "KB", name: "Keyboard", price: "10.00"}) {
   __typename } }"""
@@ -115,10 +113,7 @@ async def test_sigterm_moves_a_subscriber_to_the_other_instance_without_a_gap(
                           BACKORDERS_DISPATCHER="off")
     second = ServerProcess(pg_database, tmp_path / "b.log", "--no-migrate",
                            BACKORDERS_BROADCAST_URL=pg_database, BACKORDERS_DISPATCHER="off")
-    worker = subprocess.Popen(
-        [*backorders_command(), "worker"], stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, env={**os.environ, "BACKORDERS_DATABASE_URL": pg_database,
-                                        "BACKORDERS_JWT_SECRET": SECRET})
+    worker = worker_process(pg_database)
     try:
         staff, alice = second.token("staff", Role.STAFF), second.token("alice")
         async with httpx.AsyncClient(base_url=second.url, timeout=30) as client:

@@ -6,9 +6,7 @@ client sees the back orders cancelled and credited, and each exactly once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ import httpx
 import pytest
 
 from api.domain.identity import Role
-from tests.e2e.server import SECRET, ServerProcess, backorders_command, graphql
+from tests.e2e.server import ServerProcess, graphql, worker_process
 
 CREATE = """mutation { createProduct(input: {sku: "KB", name: "Keyboard", price: "20.00",
   policy: {leadTimeDays: 5}}) { __typename } }"""
@@ -51,11 +49,7 @@ async def test_a_running_service_keeps_cancel_by_and_compensation_promises(
                                      else {}))
     worker = None
     if where == "worker":
-        worker = subprocess.Popen(
-            [*backorders_command(), "worker"], stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env={**os.environ, **env,
-                                            "BACKORDERS_DATABASE_URL": pg_database,
-                                            "BACKORDERS_JWT_SECRET": SECRET})
+        worker = worker_process(pg_database, **env)
     db = await asyncpg.connect(pg_database.replace("postgres://", "postgresql://"))
     try:
         staff, alice = server.token("staff", Role.STAFF), server.token("alice")

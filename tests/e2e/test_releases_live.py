@@ -7,16 +7,14 @@ sink: one RELEASED message each, never two."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from api.domain.identity import Role
-from tests.e2e.server import SECRET, ServerProcess, backorders_command, graphql, until
+from tests.e2e.server import ServerProcess, graphql, until, worker_process
 from tests.sinks import SmtpSink
 
 CREATE = """mutation { createProduct(input: {sku: "GAME", name: "Game", price: "60.00",
@@ -81,11 +79,7 @@ async def test_two_instances_and_a_worker_release_once_at_the_release_date(
     env = _env(smtp)
     servers = [ServerProcess(pg_database, tmp_path / f"server{n}.log", **env)
                for n in range(2)]
-    worker = subprocess.Popen(
-        [*backorders_command(), "worker"], stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, env={**os.environ, **env,
-                                        "BACKORDERS_DATABASE_URL": pg_database,
-                                        "BACKORDERS_JWT_SECRET": SECRET})
+    worker = worker_process(pg_database, **env)
     db = await asyncpg.connect(pg_database.replace("postgres://", "postgresql://"))
     try:
         async with httpx.AsyncClient(base_url=servers[0].url, timeout=30) as client:
