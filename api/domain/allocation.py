@@ -46,13 +46,19 @@ class LinePlan:
 def orderable_units(stock: Stock, policy: Policy, discontinued: bool, today: date) -> int:
     """How many units an order could take now, in stock plus as a back order.
 
-    A pre-order is a back order in full, bounded by the pre-order cap (or else the
-    back-order cap), whatever stock is on hand: that stock waits for the release."""
+    A pre-order is a back order in full: the units on hand wait for the release, and the
+    pre-orders waiting are counted against them. A pre-order cap bounds the units on
+    pre-order whatever is on hand; without one, the units on hand plus the back-order cap
+    (none when back orders are not allowed) do, as for a released product."""
     if discontinued:
         return 0
     if policy.is_preorder(today):
-        cap = policy.pre_order_cap if policy.pre_order_cap is not None else policy.cap
-        return 2**31 - 1 if cap is None else max(cap - stock.waiting, 0)
+        if policy.pre_order_cap is not None:
+            return max(policy.pre_order_cap - stock.waiting, 0)
+        if policy.allow_backorders and policy.cap is None:
+            return 2**31 - 1
+        beyond = policy.cap if policy.allow_backorders and policy.cap is not None else 0
+        return max(max(stock.available, 0) + beyond - stock.waiting, 0)
     free = max(stock.available, 0) if stock.waiting == 0 else 0
     if not policy.allow_backorders:
         return free
@@ -84,7 +90,7 @@ def plan_line(
 def _refusal_reason(policy: Policy, discontinued: bool, today: date) -> str:
     if discontinued:
         return "discontinued"
-    if policy.is_preorder(today):
+    if policy.is_preorder(today) and policy.pre_order_cap is not None:
         return "pre-order cap reached"
     if not policy.allow_backorders:
         return "back orders not allowed"

@@ -29,8 +29,8 @@ MOOTS: dict[str, frozenset[str]] = {
     "CANCELLED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER",
                             "PRIORITY_CHANGED", "RELEASE_DATE_MOVED", "RELEASED",
                             "EARLY_BIRD"}),
-    "RELEASE_DATE_MOVED": frozenset({"DATE_CHANGED", "DELAY_OFFER"}),
-    "RELEASED": frozenset({"DATE_CHANGED", "DELAY_OFFER", "RELEASE_DATE_MOVED"}),
+    "RELEASE_DATE_MOVED": frozenset(),
+    "RELEASED": frozenset({"RELEASE_DATE_MOVED"}),
     "EARLY_BIRD": frozenset(),
 }
 """A later event -> the events of the same back order it makes moot, when not yet sent.
@@ -41,13 +41,15 @@ answered offer is not sent after the answer."""
 
 ABSORBS: dict[str, frozenset[str]] = {
     "PLACED": frozenset({"EARLY_BIRD"}),
-    "RELEASED": frozenset({"ALLOCATED", "DATE_CHANGED", "DELAY_OFFER"}),
+    "RELEASED": frozenset({"ALLOCATED", "DATE_CHANGED", "DELAY_OFFER", "EARLY_BIRD"}),
     "RELEASE_DATE_MOVED": frozenset({"DATE_CHANGED", "DELAY_OFFER"}),
 }
 """Events whose message, in one change, says what the messages of these others would: a
 pre-order's release says whether it is set aside and its date (and a delay, with the
-offer); a moved release date says the new day and a delay; a new pre-order says it is an
-early bird. So the customer hears once."""
+offer, and an early bird's mark); a moved release date says the new day and a delay; a new
+pre-order says it is an early bird. So the customer hears once. Only for a customer who
+hears the absorbing event: one who chose ALLOCATED and not RELEASED gets ALLOCATED
+(``api/services/messages.py``). A shop's own ``placed.j2`` should say ``early_bird``."""
 
 FOLDS: dict[str, tuple[str, str]] = {
     "DATE_CHANGED": ("previous_date", "estimated_ship_date"),

@@ -88,8 +88,9 @@ class BackorderPolicyInput:
     release_date: date | None = strawberry.field(default=None, description=(
         "Pre-order until this day (ISO 8601 date, UTC): it is released by itself on that "
         "day. Moving it tells every pre-order's customer once, with the old and the new "
-        "day; today or earlier releases it now (as `releaseProduct`). Refused "
-        "(InvalidInputError) once released. Null keeps it, see clearReleaseDate."))
+        "day; today or earlier releases it now (as `releaseProduct`). On a released "
+        "product a later day announces it again (a pre-order until then). Null keeps it, "
+        "see clearReleaseDate."))
     clear_release_date: bool = strawberry.field(
         default=False,
         description="True removes the release date (a pre-order is released now).")
@@ -108,14 +109,17 @@ class BackorderPolicyInput:
         "While it is a pre-order (before `releaseDate`): at most this many units on "
         "pre-order at once, 0 or more, whatever stock is on hand (an order over it gets "
         "OutOfStockError, reason \"pre-order cap reached\"); null keeps it (none by default: "
-        "the back-order cap applies), see clearPreOrderCap."))
+        "then the units on hand plus the back-order cap bound them, as after the release), "
+        "see clearPreOrderCap."))
     clear_pre_order_cap: bool = strawberry.field(
         default=False, description="True removes the pre-order cap.")
     early_bird_size: int | None = strawberry.field(default=None, description=(
         "The first this many pre-orders (1 or more, in the order they were placed) are early "
-        "birds and are told so; a cancelled early bird's mark goes to the next pre-order in "
-        "line. A larger size marks the next ones at once; a smaller one keeps the marks "
-        "given. Null keeps it (none by default), see clearEarlyBirdSize."))
+        "birds and are told so; a cancelled early bird's mark goes to the next pre-order "
+        "placed after it that has none (a staff priority moves a pre-order up the line, not "
+        "into the early birds). A larger size marks the next ones at once; a smaller one "
+        "keeps the marks given. Only pre-orders are marked. Null keeps it (none by "
+        "default), see clearEarlyBirdSize."))
     clear_early_bird_size: bool = strawberry.field(
         default=False, description="True: no more early birds (the marks given stay).")
     early_bird_bonus: str | None = strawberry.field(default=None, description=(

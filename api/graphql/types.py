@@ -153,8 +153,8 @@ class BackorderPolicy:
         "At most this many units one customer may have on back order or pre-order at once "
         "(units bought from free stock do not count); null for no limit."))
     pre_order_cap: int | None = strawberry.field(description=(
-        "While a pre-order: at most this many units on pre-order at once; null for the "
-        "back-order cap."))
+        "While a pre-order: at most this many units on pre-order at once, whatever is on "
+        "hand; null: the units on hand plus the back-order cap."))
     early_bird_size: int | None = strawberry.field(description=(
         "The first this many pre-orders are early birds; null for none."))
     early_bird_bonus: str = strawberry.field(description=(
@@ -204,8 +204,9 @@ class Product:
         "_availability(r)", description="What a storefront shows for it today.")
     policy: BackorderPolicy = column("r", description="How it may be back-ordered.")
     released_at: datetime | None = strawberry.field(description=(
-        "When it was released (ISO 8601, UTC): by itself on its `releaseDate`, or earlier "
-        "by `releaseProduct`; null while a pre-order, and for a product that never was one."))
+        "When its pre-order ended (ISO 8601, UTC): by itself on its `releaseDate`, or "
+        "earlier by `releaseProduct`; null while a pre-order and for a product with no "
+        "release date (a new, later `releaseDate` makes it a pre-order again: null)."))
 
     @executor_field("takes an argument and loads restocks and the queue's tail",
                     description="When an order placed now for this quantity would ship in "
@@ -325,7 +326,8 @@ class BackOrder:
         "told of the release and of a moved release date."))
     early_bird: bool = strawberry.field(description=(
         "True for one of the product's first `earlyBirdSize` pre-orders (see the product's "
-        "`earlyBirdBonus`); a cancelled early bird's mark goes to the next pre-order in line."))
+        "`earlyBirdBonus`); a cancelled early bird's mark goes to the next pre-order placed "
+        "without one."))
     unit_price: Money = column(f"(r.unit_price, {SHOP_CURRENCY})",
                                description="The price of one unit when it was ordered.")
     refunded_amount: Money = column(f"(r.refunded_amount, {SHOP_CURRENCY})", description=(

@@ -14,7 +14,7 @@ from api.domain import validation
 from api.domain.errors import DuplicateSku, InsufficientStock, InvalidInput
 from api.domain.identity import Actor, require_staff
 from api.domain.model import Policy
-from api.domain.preorders import ReleaseChange, release_change
+from api.domain.preorders import ReleaseChange, release_change, release_due
 from api.domain.promises import Compensation
 from api.services import inputs, releases
 from api.services.changes import Changes
@@ -102,17 +102,19 @@ async def update_backorder_policy(
         product = await lock_product_by_sku(sku)
         before = product.policy
         policy = _checked(apply_change(before, change))
-        moved_from = None
+        moved_from, cleared = None, False
         if before.release_date != policy.release_date:
-            if product.released_at is not None:
-                raise InvalidInput("releaseDate", f"it was released on "
-                                   f"{product.released_at.date().isoformat()}")
-            if before.is_preorder(today):
+            pending = before.is_preorder(today) or release_due(
+                before.release_date, product.released_at, today)
+            if pending:
                 match release_change(before.release_date, policy.release_date, today):
                     case ReleaseChange.RELEASE:  # released today, by the resync below
+                        cleared = policy.release_date is None
                         policy = replace(policy, release_date=today)
                     case ReleaseChange.MOVED:
                         moved_from = before.release_date
+            elif policy.is_preorder(today):
+                product.released_at = None  # announced again: a new pre-order period
         for column, value in _policy_columns(policy).items():
             setattr(product, column, value)
         if bonus is not None:
@@ -128,6 +130,8 @@ async def update_backorder_policy(
             product.compensation_amount = change.compensation.amount
             product.compensation_percent = change.compensation.percent
         await resync_queue(product, changes, release_moved_from=moved_from)
+        if cleared:  # released by the resync; then the date goes, as asked
+            product.release_date = None
         await redate_allocated(product, changes)
         if (policy.early_bird_size or 0) > (before.early_bird_size or 0):
             await releases.mark_early_birds(product, changes)

@@ -61,9 +61,7 @@ def customer_events(history: list[tuple[BackOrder, str, dict[str, Any]]]) -> lis
             or back_order.status not in QUEUED_STATUSES
         ):
             del events["DATE_CHANGED"]
-        said = absorbed(set(events))
-        out += [(back_order, event, detail) for event, detail in events.items()
-                if event not in said]
+        out += [(back_order, event, detail) for event, detail in events.items()]
     return out
 
 
@@ -135,10 +133,16 @@ async def _write_customer_messages(wanted: list[tuple[BackOrder, str, dict[str, 
         sorted({bo.id for bo, event, _ in wanted if event in FOLDS}))
     rows: list[tuple[str, int, str, str, str, dict[str, Any]]] = []
     folded: list[Notification] = []
-    for back_order, event, detail in wanted:
+    heard: dict[int, set[str]] = {}  # per back order, the events its customer hears
+    for back_order, event, _ in wanted:
         prefs = chosen[back_order.customer_id]
-        if prefs.events and event not in prefs.events:
-            continue
+        if not prefs.events or event in prefs.events:
+            heard.setdefault(back_order.id, set()).add(event)
+    said = {bo_id: absorbed(events) for bo_id, events in heard.items()}
+    for back_order, event, detail in wanted:
+        if event not in heard.get(back_order.id, ()) or event in said[back_order.id]:
+            continue  # not chosen, or said by another message the customer gets
+        prefs = chosen[back_order.customer_id]
         data = message_data(back_order, products[back_order.product_id], detail)
         for channel in prefs.channels:
             address = _address(prefs, Channel(channel))

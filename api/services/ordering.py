@@ -241,7 +241,11 @@ def _back_order(order: Order, line: OrderLine, priority: int, now: datetime) -> 
 
 
 def _alert_if_cap_reached(product: Product, before: int, changes: Changes) -> None:
-    cap = product.backorder_cap
+    """Staff hear when the waiting units reach the cap that applies now: the pre-order
+    cap while a pre-order has one, else the back-order cap."""
+    pre_order = product.policy.is_preorder(changes.now.date())
+    cap = (product.pre_order_cap if pre_order and product.pre_order_cap is not None
+           else product.backorder_cap)
     if cap is not None and before < cap <= product.waiting:
         changes.staff_alert("CAP_REACHED", sku=product.sku, product_name=product.name,
                             cap=cap, waiting=product.waiting)

@@ -18,7 +18,7 @@ from api.domain.status import status_for_allocation, transition
 from api.services import holding
 from api.services.changes import Changes
 from api.store import prepared, statements
-from api.store.models import BackOrder, Product, Restock
+from api.store.models import BackOrder, BackOrderEvent, Product, Restock
 
 OPEN_RESTOCK = OPEN_RESTOCK_STATUSES
 QUEUED = (Status.WAITING, Status.PARTIALLY_ALLOCATED)
@@ -113,7 +113,8 @@ async def resync_queue(product: Product, changes: Changes,
         await scheduled_supply(product.id), policy, today)
     for bo in queue:
         _apply_estimate(bo, estimates[bo.id], policy, changes)
-    for bo in waiting:
+    told = waiting + (await _set_aside_unreleased(product.id) if releasing else [])
+    for bo in map(changes.held, told):
         if not bo.pre_order:
             continue
         if releasing:
@@ -123,6 +124,19 @@ async def resync_queue(product: Product, changes: Changes,
             changes.record(bo, "RELEASE_DATE_MOVED", previous_release_date=release_moved_from,
                            release_date=product.release_date)
     changes.product_changed(product)
+
+
+async def _set_aside_unreleased(product_id: int) -> list[BackOrder]:
+    """Pre-orders set aside before their release (by a version that allocated them at
+    once) that have not heard of a release: they hear of this one."""
+    rows = await BackOrder.filter(product_id=product_id, pre_order=True,
+                                  status=Status.ALLOCATED).select_for_update()
+    if not rows:
+        return []
+    told: set[Any] = set(await BackOrderEvent.filter(
+        back_order_id__in=[row.id for row in rows], kind="RELEASED").values_list(
+            "back_order_id", flat=True))
+    return [row for row in rows if row.id not in told]
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,14 @@ from api.services import inputs
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product, lock_product_by_sku
-from api.services.queue import QUEUE_ORDER, resync_queue
+from api.services.queue import resync_queue
 from api.store.models import BackOrder, Product
 
 log = logging.getLogger("backorders.releases")
 
+PLACEMENT_ORDER = ("placed_at", "id")
+"""Early birds are the first pre-orders placed (a staff priority moves a pre-order up the
+line, not into the early birds)."""
 SWEEP_BATCH = 100
 """Products one sweep releases at most; the next sweep takes the rest."""
 
@@ -81,7 +84,7 @@ async def _release_one(product_id: int, now: datetime) -> int:
 
 async def mark_early_birds(product: Product, changes: Changes) -> None:
     """Give the marks that are free (a cancelled early bird's, a larger size) to the next
-    pre-orders in line without one. Call with the product locked."""
+    pre-orders without one, in the order they were placed. Call with the product locked."""
     size = product.early_bird_size
     if size is None:
         return
@@ -93,7 +96,7 @@ async def mark_early_birds(product: Product, changes: Changes) -> None:
     dirty = changes.dirty_ids()
     rows = [changes.held(row) for row in await BackOrder.filter(
         product_id=product.id, pre_order=True, early_bird=False,
-        status__in=list(OPEN_STATUSES)).order_by(*QUEUE_ORDER).limit(
+        status__in=list(OPEN_STATUSES)).order_by(*PLACEMENT_ORDER).limit(
             wanted + len(dirty)).select_for_update()]
     for back_order in [row for row in rows if row.status in OPEN_STATUSES][:wanted]:
         back_order.early_bird = True

@@ -81,3 +81,57 @@ async def test_postgresql_gets_the_demand_report_statistics(postgres: PostgresSe
     assert [r["stxname"] for r in rows] == [
         f"{table}_placed_{unit}" for table in ("back_order", "customer_order")
         for unit in ("day", "month", "week")]
+
+
+async def test_pre_orders_of_before_0021_are_marked_and_past_releases_stay_released(
+        empty_database: str) -> None:
+    executor.EXECUTOR_CACHE.clear()
+    config = tortoise_config(empty_database)
+    await tortoise_migrate(config=config, target="models.0020_demand_statistics")
+    await Tortoise.close_connections()
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        db = get_connection("default")
+        # A product released last month and one released next month, each with a back
+        # order placed before its release date and one placed after it (of the first).
+        for sku, release in (("PAST", "CURRENT_DATE - 30"), ("NEXT", "CURRENT_DATE + 30")):
+            release_sql = release if "postgres" in empty_database else (
+                f"DATE('now', '{release.split(' ', 1)[1].replace(' ', '')} days')")
+            await db.execute_script(
+                "INSERT INTO product (sku, name, digital, price, discontinued, on_hand,"
+                " allocated, waiting, held, allow_backorders, lead_time_days, handling_days,"
+                " release_date, delay_grace_days, low_stock_threshold, version, created_at,"
+                f" updated_at) VALUES ('{sku}', 'P', false, 5, false, 0, 0, 1, 0, true, 14,"
+                f" 1, {release_sql}, 2, 5, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+        placed = {"PAST": ("2026-01-01 00:00:00+00:00", "2099-01-01 00:00:00+00:00"),
+                  "NEXT": ("2026-01-01 00:00:00+00:00",)}
+        n = 0
+        for product_id, sku in ((1, "PAST"), (2, "NEXT")):
+            for at in placed[sku]:
+                n += 1
+                await db.execute_script(
+                    "INSERT INTO customer_order (customer_id, idempotency_key, request_hash,"
+                    " currency, amount_charged, amount_refunded, amount_credited, placed_at,"
+                    f" shipping) VALUES ('alice', 'k{n}', 'h', 'USD', 5, 0, 0, '{at}',"
+                    " 'SHIP_AS_ALLOCATED');"
+                    " INSERT INTO order_line (order_id, product_id, quantity, unit_price,"
+                    f" amount_charged, allocated_now, backordered) VALUES ({n}, {product_id},"
+                    " 1, 5, 5, 0, 1);"
+                    " INSERT INTO back_order (order_id, line_id, product_id, customer_id,"
+                    " quantity, allocated, shipped, status, priority, placed_at, unit_price,"
+                    " queue_position, units_ahead, estimated_ship_date, estimate_scheduled,"
+                    " promised_date, delayed, refunded_amount, compensated_amount, version,"
+                    f" updated_at) VALUES ({n}, {n}, {product_id}, 'alice', 1, 0, 0,"
+                    f" 'WAITING', 0, '{at}', 5, 1, 0, CURRENT_DATE, false, CURRENT_DATE,"
+                    " false, 0, 0, 1, CURRENT_TIMESTAMP)")
+
+    await migrate(empty_database)
+
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        past, upcoming = await Product.get(sku="PAST"), await Product.get(sku="NEXT")
+        assert past.released_at is not None
+        assert past.released_at.date() == past.release_date
+        assert upcoming.released_at is None
+        marks = [bo.pre_order for bo in await BackOrder.all().order_by("id")]
+        assert marks == [True, False, True]

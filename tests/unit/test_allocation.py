@@ -380,8 +380,14 @@ def test_a_pre_order_cap_bounds_pre_orders_whatever_is_on_hand() -> None:
     assert orderable_units(Stock(50, 0, 3), released, False, TODAY) == 97
 
 
-def test_without_a_pre_order_cap_the_back_order_cap_bounds_pre_orders() -> None:
+def test_without_a_pre_order_cap_stock_and_the_back_order_cap_bound_pre_orders() -> None:
     policy = Policy(cap=10, release_date=TODAY + timedelta(days=3))
 
-    assert orderable_units(Stock(50, 0, 4), policy, False, TODAY) == 6
+    # 50 on hand for the release plus 10 back-ordered, of which 4 are taken.
+    assert orderable_units(Stock(50, 0, 4), policy, False, TODAY) == 56
     assert orderable_units(Stock(50, 0, 4), replace(policy, cap=None), False, TODAY) > 10**6
+    limited_run = replace(policy, allow_backorders=False)
+    assert orderable_units(Stock(50, 0, 4), limited_run, False, TODAY) == 46
+    with pytest.raises(OutOfStock) as raised:
+        plan_line("SKU", 47, Stock(50, 0, 4), limited_run, False, TODAY)
+    assert raised.value.reason == "back orders not allowed"

@@ -2,7 +2,9 @@
 birds; a back order's pre-order and early-bird marks.
 
 Back orders placed before their product's release date are marked as pre-orders, so that
-they are told of the release like the ones placed from now on.
+they are told of the release like the ones placed from now on. A product whose release
+date has come is released already (at the start of that day): the sweep must not release
+it again and tell its customers of a release weeks old.
 """
 
 from typing import Any
@@ -15,8 +17,15 @@ MARK = ('UPDATE "back_order" SET "pre_order" = {true} WHERE "product_id" IN (SEL
         ' "release_date" FROM "product" WHERE "product"."id" = "back_order"."product_id")')
 
 
+RELEASED = ('UPDATE "product" SET "released_at" = {start} WHERE "release_date" IS NOT NULL'
+            ' AND "release_date" <= CURRENT_DATE')
+
+
 async def forward(apps: Any, editor: Any) -> None:
     postgres = str(editor.client.capabilities.dialect) == "postgres"
+    await editor.client.execute_script(RELEASED.format(
+        start='CAST("release_date" AS TIMESTAMP) AT TIME ZONE \'UTC\'' if postgres
+        else '"release_date" || \' 00:00:00+00:00\''))
     await editor.client.execute_script(MARK.format(
         true="TRUE" if postgres else "1",
         placed='CAST("placed_at" AT TIME ZONE \'UTC\' AS DATE)' if postgres
