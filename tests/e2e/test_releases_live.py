@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 
 from api.domain.identity import Role
+from bench.suite import bulk_queue
 from tests.e2e.server import ServerProcess, graphql, until, worker_process
 from tests.sinks import SmtpSink
 
@@ -140,7 +141,8 @@ async def test_a_release_killed_half_way_is_done_once_after_the_restart(
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             await graphql(client, CREATE.replace("onHand: 2", f"onHand: {count}"),
                           server.token("staff", Role.STAFF))
-        await _queue(db, count)
+        await bulk_queue(pg_database, "GAME", count)  # (bench/suite.py's, set-based)
+        await db.execute("UPDATE back_order SET pre_order = true")
         await db.execute("UPDATE product SET release_date = current_date")
         await asyncio.sleep(1.0)  # the sweep has begun (a release of 20,000 takes seconds)
         server.process.kill()
@@ -167,32 +169,3 @@ async def test_a_release_killed_half_way_is_done_once_after_the_restart(
         await db.close()
         server.stop()
 
-
-async def _queue(db: asyncpg.Connection, count: int) -> None:
-    """``count`` one-unit pre-orders of GAME, written set-based."""
-    async with db.transaction():
-        product = await db.fetchval("SELECT id FROM product WHERE sku = 'GAME'")
-        await db.execute(
-            "INSERT INTO customer_order (id, customer_id, idempotency_key, request_hash,"
-            " currency, amount_charged, amount_refunded, amount_credited, placed_at,"
-            " shipping) SELECT g, 'c' || g, 'k', 'h', 'USD', 60, 0, 0,"
-            " now() + g * interval '1 millisecond', 'SHIP_AS_ALLOCATED'"
-            " FROM generate_series(1, $1) g", count)
-        await db.execute(
-            "INSERT INTO order_line (id, order_id, product_id, quantity, unit_price,"
-            " amount_charged, allocated_now, backordered)"
-            " SELECT g, g, $2, 1, 60, 60, 0, 1 FROM generate_series(1, $1) g",
-            count, product)
-        await db.execute(
-            "INSERT INTO back_order (order_id, line_id, product_id, customer_id, quantity,"
-            " allocated, shipped, status, priority, placed_at, unit_price, queue_position,"
-            " units_ahead, estimated_ship_date, estimate_scheduled, promised_date, delayed,"
-            " refunded_amount, compensated_amount, version, pre_order, updated_at)"
-            " SELECT g, g, $2, 'c' || g, 1, 0, 0, 'WAITING', 0,"
-            " now() + g * interval '1 millisecond', 60, g, g - 1, current_date + 30, true,"
-            " current_date + 30, false, 0, 0, 1, true, now()"
-            " FROM generate_series(1, $1) g", count, product)
-        await db.execute("UPDATE product SET waiting = $1", count)
-        for table in ("customer_order", "order_line", "back_order"):
-            await db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                             f" (SELECT MAX(id) FROM {table}))")

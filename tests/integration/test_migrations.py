@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tortoise import Tortoise
@@ -28,11 +29,17 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.create_database(f"upgrade_{next(_names)}")
 
 
-async def test_a_database_at_the_first_migration_upgrades(empty_database: str) -> None:
+async def _migrated_to(url: str, target: str) -> dict[str, Any]:
+    """The database at ``url`` migrated up to ``target`` only; its ORM config."""
     executor.EXECUTOR_CACHE.clear()
-    config = tortoise_config(empty_database)
-    await tortoise_migrate(config=config, target="models.0001_initial")
+    config = tortoise_config(url)
+    await tortoise_migrate(config=config, target=f"models.{target}")
     await Tortoise.close_connections()
+    return config
+
+
+async def test_a_database_at_the_first_migration_upgrades(empty_database: str) -> None:
+    config = await _migrated_to(empty_database, "0001_initial")
     async with TortoiseContext() as ctx:
         await ctx.init(config=config)
         await get_connection("default").execute_script(
@@ -85,10 +92,7 @@ async def test_postgresql_gets_the_demand_report_statistics(postgres: PostgresSe
 
 async def test_pre_orders_of_before_0021_are_marked_and_past_releases_stay_released(
         empty_database: str) -> None:
-    executor.EXECUTOR_CACHE.clear()
-    config = tortoise_config(empty_database)
-    await tortoise_migrate(config=config, target="models.0020_demand_statistics")
-    await Tortoise.close_connections()
+    config = await _migrated_to(empty_database, "0020_demand_statistics")
     async with TortoiseContext() as ctx:
         await ctx.init(config=config)
         db = get_connection("default")
