@@ -27,7 +27,7 @@ from api.realtime.hub import Hub
 from api.realtime.relay import OutboxRelay
 from api.realtime.revocations import RevocationPoller
 from api.scheduling.sweeper import Sweeper
-from api.services import holding
+from api.services import holding, payments
 from api.settings import Settings
 from api.store.database import check_writes, config_of, is_postgres, missing_migrations
 from api.store.leadership import Leadership
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             webhooks.wake()
 
     holding.configure(settings.holds)  # (a hold may be offered by any mutation)
+    payments.configure(settings.authorizations)  # (and any may authorize a payment)
     sweeper = (Sweeper(settings.sweep_seconds, settings.compensation, after_mutation)
                if settings.dispatcher == "inprocess" else None)
     limits = RateLimits(settings)

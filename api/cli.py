@@ -159,7 +159,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from api import tracing
     from api.notifications.setup import dispatcher_from
     from api.scheduling.sweeper import Sweeper
-    from api.services import holding
+    from api.services import holding, payments
     from api.store.database import config_of
     from api.webhooks.setup import webhooks_from
 
@@ -175,6 +175,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
             webhooks.wake()
 
         holding.configure(settings.holds)
+        payments.configure(settings.authorizations)
         sweeper = Sweeper(settings.sweep_seconds, settings.compensation, wake)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.domain.currencies import CurrencyCode
 from api.domain.holds import HoldPolicy
+from api.domain.payments import AuthorizationPolicy
 from api.domain.promises import Compensation
 
 DEV_SECRET = "backorders-development-secret-change-me"
@@ -221,6 +222,14 @@ class Settings(BaseSettings):
     hold_reminder_minutes: int = Field(120, ge=0, le=60 * 24 * 30)
     """A holder is reminded this many minutes before the hold expires (once); 0: never.
     Less than `BACKORDERS_HOLD_MINUTES`."""
+    authorization_valid_days: int = Field(7, ge=1, le=60)
+    """Days a payment authorization holds the customer's money (products paid `ON_RELEASE`
+    are authorized at order and captured when their units are set aside); no payment
+    provider is called, the service records amounts and states."""
+    authorization_notice_hours: int = Field(24, ge=0, le=24 * 59)
+    """An open authorization is flagged this many hours before it lapses: its customer is
+    told (AUTHORIZATION_EXPIRING) and it is on the staff's `expiringAuthorizations` list.
+    Less than `BACKORDERS_AUTHORIZATION_VALID_DAYS` in hours."""
     reorder_service_level: float = Field(0.95, gt=0.5, lt=0.999)
     """The chance a reorder suggestion aims for that stock covers demand over the lead time
     (its safety stock's z); `reorderSuggestion(serviceLevel:)` may ask for another."""
@@ -296,10 +305,19 @@ class Settings(BaseSettings):
         if has_credit != (self.compensation_after_days is not None):
             raise ValueError("BACKORDERS_COMPENSATION_AFTER_DAYS and one of "
                              "BACKORDERS_COMPENSATION_AMOUNT or _PERCENT go together")
+        if self.authorization_notice_hours >= self.authorization_valid_days * 24:
+            raise ValueError("BACKORDERS_AUTHORIZATION_NOTICE_HOURS must be less than "
+                             "BACKORDERS_AUTHORIZATION_VALID_DAYS in hours")
         if self.hold_reminder_minutes >= self.hold_minutes:
             raise ValueError("BACKORDERS_HOLD_REMINDER_MINUTES must be less than "
                              "BACKORDERS_HOLD_MINUTES (or 0 for no reminder)")
         return self
+
+    @property
+    def authorizations(self) -> AuthorizationPolicy:
+        """How long an authorization holds money and when it is flagged."""
+        return AuthorizationPolicy(self.authorization_valid_days,
+                                   self.authorization_notice_hours)
 
     @property
     def holds(self) -> HoldPolicy:

@@ -128,10 +128,10 @@ async def bulk_queue(url: str, sku: str, count: int) -> None:
                 "INSERT INTO back_order (order_id, line_id, product_id, customer_id, quantity,"
                 " allocated, shipped, status, priority, placed_at, unit_price, queue_position,"
                 " units_ahead, estimated_ship_date, estimate_scheduled, promised_date, delayed,"
-                " refunded_amount, compensated_amount, version, updated_at)"
+                " refunded_amount, compensated_amount, paid_amount, version, updated_at)"
                 " SELECT $1 + g, $1 + g, $3, 'c' || ($1 + g), 1, 0, 0, 'WAITING', 0,"
                 " now() + g * interval '1 millisecond', 10, g, g - 1, $4, false, $4, false,"
-                " 0, 0, 1, now() FROM generate_series(1, $2) g",
+                " 0, 0, 10, 1, now() FROM generate_series(1, $2) g",
                 first, count, product_id, today + timedelta(days=14))
             await conn.execute("UPDATE product SET waiting = waiting + $2 WHERE id = $1",
                                product_id, count)
@@ -263,16 +263,22 @@ async def _raw_flash(url: str, clients: int, seconds: float) -> tuple[float, flo
                     " amount_charged, allocated_now, backordered) VALUES"
                     " ($1, $2, 1, $3, $3, 0, 1) RETURNING id", order, product["id"],
                     product["price"])
-                await conn.execute(
+                back_order = await conn.fetchval(
                     "INSERT INTO back_order (order_id, line_id, product_id, customer_id,"
                     " quantity, allocated, shipped, status, priority, placed_at, unit_price,"
                     " queue_position, units_ahead, estimated_ship_date, estimate_scheduled,"
-                    " promised_date, delayed, refunded_amount, compensated_amount, version,"
-                    " updated_at) VALUES"
+                    " promised_date, delayed, refunded_amount, compensated_amount,"
+                    " paid_amount, version, updated_at) VALUES"
                     " ($1, $2, $3, $4, 1, 0, 0, 'WAITING', 0, now(), $5, $6, $7,"
-                    " current_date + 14, false, current_date + 14, false, 0, 0, 1, now())",
+                    " current_date + 14, false, current_date + 14, false, 0, 0, $5, 1,"
+                    " now()) RETURNING id",
                     order, line, product["id"], f"raw{n}", product["price"],
                     product["waiting"] + 1, product["waiting"])
+                # The order's payment ledger: what a real back-order service records too.
+                await conn.execute(
+                    "INSERT INTO charge (order_id, back_order_id, kind, reason, amount, state,"
+                    " at) VALUES ($1, $2, 'CHARGE', 'BACK_ORDER', $3, 'SUCCEEDED', now())",
+                    order, back_order, product["price"])
                 await conn.execute("UPDATE product SET waiting = waiting + 1 WHERE id = $1",
                                    product["id"])
             latencies.append(time.perf_counter() - start)

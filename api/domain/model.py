@@ -126,6 +126,44 @@ class Channel(StrEnum):
 CUSTOMER_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.PUSH})
 
 
+class PaymentMode(StrEnum):
+    """When a back-ordered unit is paid for (``api/domain/payments.py``)."""
+
+    IN_FULL = "IN_FULL"
+    DEPOSIT = "DEPOSIT"
+    ON_RELEASE = "ON_RELEASE"
+
+
+class ChargeKind(StrEnum):
+    """One entry of an order's payment ledger."""
+
+    CHARGE = "CHARGE"
+    AUTHORIZATION = "AUTHORIZATION"
+    CAPTURE = "CAPTURE"
+    VOID = "VOID"
+    REFUND = "REFUND"
+
+
+class ChargeReason(StrEnum):
+    IN_STOCK = "IN_STOCK"
+    BACK_ORDER = "BACK_ORDER"
+    DEPOSIT = "DEPOSIT"
+    BALANCE = "BALANCE"
+    RENEWAL = "RENEWAL"
+    CANCELLATION = "CANCELLATION"
+
+
+class ChargeState(StrEnum):
+    SUCCEEDED = "SUCCEEDED"
+    AUTHORIZED = "AUTHORIZED"
+    """An authorization with money still held."""
+    CLOSED = "CLOSED"
+    """An authorization captured or voided in full, or replaced by a renewal."""
+    EXPIRED = "EXPIRED"
+    """An authorization past its validity with money still held (the shop must charge
+    again)."""
+
+
 class NotificationEvent(StrEnum):
     """What a message is about: the events a customer can hear of, then the staff's alerts."""
 
@@ -146,6 +184,8 @@ class NotificationEvent(StrEnum):
     RELEASED = "RELEASED"
     RELEASE_DATE_MOVED = "RELEASE_DATE_MOVED"
     EARLY_BIRD = "EARLY_BIRD"
+    BALANCE_CHARGED = "BALANCE_CHARGED"
+    AUTHORIZATION_EXPIRING = "AUTHORIZATION_EXPIRING"
     CAP_REACHED = "CAP_REACHED"
     RESTOCK_OVERDUE = "RESTOCK_OVERDUE"
 

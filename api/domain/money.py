@@ -1,4 +1,5 @@
-"""Money: what an order line is charged, what a cancellation refunds, what waits for stock."""
+"""Money: what units cost, and the cash taken ahead of stock (when what is taken:
+``api/domain/payments.py``)."""
 
 from __future__ import annotations
 
@@ -12,21 +13,17 @@ def charge(unit_price: Decimal, quantity: int) -> Decimal:
     return unit_price * quantity
 
 
-def cancellation_refund(unit_price: Decimal, quantity: int) -> Decimal:
-    """A cancelled back order is refunded in full: every unit it was for, at the price it
-    was charged, whatever part of it had been allocated."""
-    return charge(unit_price, quantity)
-
-
 @dataclass(frozen=True)
 class Paid:
-    """Units of one open back order, paid for and not yet allocated."""
+    """One open back order: its unit price, units set aside, and what was taken for it."""
 
     unit_price: Decimal
-    quantity: int
     allocated: int
+    paid: Decimal
 
 
 def cash_ahead_of_stock(queued: Iterable[Paid]) -> Decimal:
-    """The money taken for units that are not in stock yet."""
-    return sum((charge(p.unit_price, p.quantity - p.allocated) for p in queued), Decimal(0))
+    """The money taken for units that are not in stock yet (deposits count; what an
+    authorization only holds does not)."""
+    return sum((max(p.paid - charge(p.unit_price, p.allocated), Decimal(0)) for p in queued),
+               Decimal(0))

@@ -25,13 +25,16 @@ MOOTS: dict[str, frozenset[str]] = {
     "DELAY_OFFER": frozenset({"DATE_CHANGED", "DELAY_OFFER"}),
     "DELAY_ACCEPTED": frozenset({"DELAY_OFFER"}),
     "SHIPPED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER",
-                          "PRIORITY_CHANGED", "RELEASE_DATE_MOVED", "RELEASED", "EARLY_BIRD"}),
+                          "PRIORITY_CHANGED", "RELEASE_DATE_MOVED", "RELEASED", "EARLY_BIRD",
+                          "AUTHORIZATION_EXPIRING"}),
     "CANCELLED": frozenset({"PLACED", "DATE_CHANGED", "ALLOCATED", "DELAY_OFFER",
                             "PRIORITY_CHANGED", "RELEASE_DATE_MOVED", "RELEASED",
-                            "EARLY_BIRD"}),
+                            "EARLY_BIRD", "AUTHORIZATION_EXPIRING"}),
     "RELEASE_DATE_MOVED": frozenset(),
     "RELEASED": frozenset({"RELEASE_DATE_MOVED"}),
     "EARLY_BIRD": frozenset(),
+    "BALANCE_CHARGED": frozenset(),
+    "AUTHORIZATION_EXPIRING": frozenset(),
 }
 """A later event -> the events of the same back order it makes moot, when not yet sent.
 A back order that shipped or was cancelled leaves nothing to say about its place in line,
@@ -41,13 +44,16 @@ answered offer is not sent after the answer."""
 
 ABSORBS: dict[str, frozenset[str]] = {
     "PLACED": frozenset({"EARLY_BIRD"}),
-    "RELEASED": frozenset({"ALLOCATED", "DATE_CHANGED", "DELAY_OFFER", "EARLY_BIRD"}),
+    "ALLOCATED": frozenset({"BALANCE_CHARGED"}),
+    "RELEASED": frozenset({"ALLOCATED", "DATE_CHANGED", "DELAY_OFFER", "EARLY_BIRD",
+                           "BALANCE_CHARGED"}),
     "RELEASE_DATE_MOVED": frozenset({"DATE_CHANGED", "DELAY_OFFER"}),
 }
 """Events whose message, in one change, says what the messages of these others would: a
 pre-order's release says whether it is set aside and its date (and a delay, with the
 offer, and an early bird's mark); a moved release date says the new day and a delay; a new
-pre-order says it is an early bird. So the customer hears once. Only for a customer who
+pre-order says it is an early bird; units set aside say what they were charged. So the
+customer hears once. Only for a customer who
 hears the absorbing event: one who chose ALLOCATED and not RELEASED gets ALLOCATED
 (``api/services/messages.py``). A shop's own ``placed.j2`` should say ``early_bird``."""
 

@@ -11,11 +11,8 @@ not; ``shipped`` (at most ``allocated``) counts those gone, so what it still wai
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from api.domain.errors import InvalidTransition
 from api.domain.model import QUEUED_STATUSES, Shipping, Status
-from api.domain.money import charge
 
 PARTIAL = "PARTIALLY_SHIPPED"
 TOGETHER_STATE = "SHIPS_WITH_ITS_ORDER"
@@ -48,8 +45,3 @@ def check_ship_together(shipping: Shipping, others: list[Status],
     (``others``: the statuses of the order's other back orders)."""
     if shipping is Shipping.SHIP_TOGETHER and any(s in QUEUED_STATUSES for s in others):
         raise InvalidTransition(what, TOGETHER_STATE, Status.SHIPPED.value)
-
-
-def unshipped_refund(unit_price: Decimal, quantity: int, shipped: int) -> Decimal:
-    """A cancelled back order is refunded every unit it was for that has not shipped."""
-    return charge(unit_price, quantity - shipped)

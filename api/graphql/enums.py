@@ -126,8 +126,59 @@ NotificationEvent = described(E, "NotificationEvent", (
         "early bird is told in its PLACED message)."),
     E.ACCESS_GRANTED: "Access to a digital product was granted (no message is sent for it "
                       "yet).",
+    E.BALANCE_CHARGED: (
+        "Units of a back order paid by deposit or on release were set aside and what they "
+        "owed was taken (said by the ALLOCATED or RELEASED message of the same change, for "
+        "a customer who hears those)."),
+    E.AUTHORIZATION_EXPIRING: (
+        "The hold on the customer's payment (a product paid on release) ends soon, before "
+        "the units are set aside: the shop will ask again (`BACKORDERS_AUTHORIZATION_NOTICE"
+        "_HOURS` before it lapses)."),
     E.CAP_REACHED: "Staff alert: a product's back-order cap was reached.",
     E.RESTOCK_OVERDUE: "Staff alert: a scheduled restock is past its expected date.",
+})
+
+PM = model.PaymentMode
+PaymentMode = described(PM, "PaymentMode", (
+    "When back-ordered (and pre-ordered) units are paid for; units in stock are always paid "
+    "in full at order. Amounts and states only: the service calls no payment provider."), {
+    PM.IN_FULL: "Everything at order. The default.",
+    PM.DEPOSIT: (
+        "A deposit at order (`depositAmount`, or `depositPercent` of the back order), the "
+        "rest as its units are set aside (BALANCE_CHARGED)."),
+    PM.ON_RELEASE: (
+        "Nothing taken at order: the whole amount is authorized (held) and captured as the "
+        "units are set aside, for a pre-order at its release at the earliest. An "
+        "authorization holds for `BACKORDERS_AUTHORIZATION_VALID_DAYS`."),
+})
+
+CK = model.ChargeKind
+ChargeKind = described(CK, "ChargeKind", "What a ledger entry did with the customer's money.", {
+    CK.CHARGE: "Money taken.",
+    CK.AUTHORIZATION: "Money held on the customer's payment, to be captured later.",
+    CK.CAPTURE: "Held money taken (part or all of an authorization).",
+    CK.VOID: "Held money released untaken.",
+    CK.REFUND: "Money given back.",
+})
+
+CR = model.ChargeReason
+ChargeReason = described(CR, "ChargeReason", "Why a ledger entry was made.", {
+    CR.IN_STOCK: "The units an order line took from stock.",
+    CR.BACK_ORDER: "A back order, in full at order (or authorized in full, on release).",
+    CR.DEPOSIT: "A back order's deposit at order.",
+    CR.BALANCE: "What a back order's units set aside owed (after a deposit, or on release).",
+    CR.RENEWAL: "Staff authorized what a back order still owes again (`renewAuthorization`).",
+    CR.CANCELLATION: "A cancelled back order: what it paid back, what it held released.",
+})
+
+CS = model.ChargeState
+ChargeState = described(CS, "ChargeState", "Where a ledger entry stands.", {
+    CS.SUCCEEDED: "Done (a charge, capture, void or refund).",
+    CS.AUTHORIZED: "An authorization still holding money (see `validUntil`).",
+    CS.CLOSED: "An authorization captured or voided in full, or replaced by a renewal.",
+    CS.EXPIRED: (
+        "An authorization that lapsed holding money: what the back order owes is charged "
+        "anew when its units are set aside, unless staff renew it first."),
 })
 
 SP = model.Shipping

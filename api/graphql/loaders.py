@@ -21,6 +21,7 @@ from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.store.models import (
     BackOrder,
     BackOrderEvent,
+    Charge,
     Notification,
     NotificationAttempt,
     Order,
@@ -72,6 +73,10 @@ async def load_shipments(back_order_ids: Sequence[int]) -> list[list[Shipment]]:
     return await _grouped(Shipment, "back_order_id", back_order_ids, "id")
 
 
+async def load_charges(order_ids: Sequence[int]) -> list[list[Charge]]:
+    return await _grouped(Charge, "order_id", order_ids, "id")
+
+
 async def load_notifications(back_order_ids: Sequence[int]) -> list[list[Notification]]:
     return await _grouped(Notification, "back_order_id", back_order_ids, "id")
 
@@ -113,10 +118,11 @@ async def load_queue_figures(product_ids: Sequence[int]) -> list[QueueFigures]:
     """Per product: open back orders, and the cash taken for units not yet in stock."""
     queued = await BackOrder.filter(
         product_id__in=list(product_ids), status__in=list(QUEUED_STATUSES)
-    ).values("product_id", "quantity", "allocated", "unit_price")
+    ).values("product_id", "allocated", "unit_price", "paid_amount")
     paid: dict[int, list[Paid]] = defaultdict(list)
     for r in queued:
-        paid[r["product_id"]].append(Paid(Decimal(r["unit_price"]), r["quantity"], r["allocated"]))
+        paid[r["product_id"]].append(Paid(Decimal(r["unit_price"]), r["allocated"],
+                                          Decimal(r["paid_amount"])))
     return [QueueFigures(len(paid.get(i, ())), cash_ahead_of_stock(paid.get(i, ())))
             for i in product_ids]
 
@@ -142,6 +148,8 @@ class Loaders:
         default_factory=lambda: DataLoader(load_fn=load_shipments))
     notifications: DataLoader[int, list[Notification]] = field(
         default_factory=lambda: DataLoader(load_fn=load_notifications))
+    charges: DataLoader[int, list[Charge]] = field(
+        default_factory=lambda: DataLoader(load_fn=load_charges))
     attempts: DataLoader[int, list[NotificationAttempt]] = field(
         default_factory=lambda: DataLoader(load_fn=load_attempts))
     open_restocks: DataLoader[int, list[Restock]] = field(

@@ -12,11 +12,12 @@ import strawberry
 from api.domain.errors import RateLimited
 from api.domain.model import Policy
 from api.domain.model import Shipping as ShippingValue
+from api.domain.payments import PaymentTerms
 from api.domain.promises import Compensation
 from api.graphql.context import Info
 from api.graphql.delivery import Notification
 from api.graphql.demand import DemandMutations
-from api.graphql.enums import ShippingPreference
+from api.graphql.enums import PaymentMode, ShippingPreference
 from api.graphql.errors import (
     CustomerLimitReachedError,
     DuplicateSkuError,
@@ -44,6 +45,7 @@ from api.services import (
     catalog,
     deliveries,
     ordering,
+    payments,
     preferences,
     promises,
     releases,
@@ -68,6 +70,22 @@ class CompensationInput:
 
     def policy(self) -> Compensation:
         return Compensation(self.after_days, self.amount, self.percent)
+
+
+@strawberry.input(description=(
+    "When back-ordered units are paid for: `mode`, and for a DEPOSIT either `depositAmount` "
+    "or `depositPercent` (InvalidInputError otherwise)."))
+class PaymentTermsInput:
+    mode: PaymentMode = strawberry.field(description="When they are paid for.")
+    deposit_amount: Decimal | None = strawberry.field(default=None, description=(
+        "A DEPOSIT's fixed amount per back order in the shop's currency, as a decimal "
+        "string, more than zero, in cents (a back order that costs less pays its cost)."))
+    deposit_percent: Decimal | None = strawberry.field(default=None, description=(
+        "A DEPOSIT's percent of what the back order costs, more than 0 and less than 100 "
+        "(rounded to the cent)."))
+
+    def terms(self) -> PaymentTerms:
+        return PaymentTerms(self.mode, self.deposit_amount, self.deposit_percent)
 
 
 @strawberry.input(description=(
@@ -125,6 +143,11 @@ class BackorderPolicyInput:
     early_bird_bonus: str | None = strawberry.field(default=None, description=(
         "What an early bird gets, in the shop's words (\"a signed print\"), at most 200 "
         "characters, shown in their messages; null keeps it, \"\" for none."))
+    payment: PaymentTermsInput | None = strawberry.field(default=None, description=(
+        "When back-ordered and pre-ordered units are paid for (units in stock: in full at "
+        "order); null keeps the terms (IN_FULL by default). New terms apply to back orders "
+        "placed from now on; open ones keep what they were placed with, except that their "
+        "units set aside are always paid for."))
     compensation: CompensationInput | None = strawberry.field(default=None, description=(
         "The product's own compensation for late back orders (it wins over the shop's); "
         "null keeps it (none by default: the shop's applies), see clearCompensation."))
@@ -147,6 +170,7 @@ class BackorderPolicyInput:
             early_bird_bonus=self.early_bird_bonus,
             compensation=self.compensation.policy() if self.compensation else None,
             clear_compensation=self.clear_compensation,
+            payment=self.payment.terms() if self.payment else None,
         )
 
 
@@ -309,6 +333,7 @@ class Mutation(WebhookMutations, DemandMutations, WaitlistMutations):
             input.on_hand, _policy(input.policy),
             compensation=input.policy.change().compensation if input.policy else None,
             early_bird_bonus=(input.policy.early_bird_bonus or "") if input.policy else "",
+            payment=input.policy.change().payment if input.policy else None,
         )
         return ProductPayload(product=row)
 
@@ -449,6 +474,17 @@ class Mutation(WebhookMutations, DemandMutations, WaitlistMutations):
     async def accept_delay(self, info: Info, id: BackOrderId
                            ) -> BackOrderResult:  # type: ignore[valid-type]
         row = await promises.accept_delay(info.context.actor, parse_id(id))
+        return BackOrderPayload(back_order=row)
+
+    @strawberry.mutation(description=(
+        "Staff: the shop asked the customer's payment again for what an open back order of "
+        "a product paid ON_RELEASE still owes: a new authorization holds it for "
+        "`BACKORDERS_AUTHORIZATION_VALID_DAYS` (the old one, flagged or lapsed, is closed). "
+        "Nothing owed, a closed back order or another payment mode: InvalidTransitionError. "
+        "No payment provider is called."))
+    async def renew_authorization(self, info: Info, id: BackOrderId
+                                  ) -> BackOrderResult:  # type: ignore[valid-type]
+        row = await payments.renew_authorization(info.context.actor, parse_id(id))
         return BackOrderPayload(back_order=row)
 
     @strawberry.mutation(description="Staff: ship an allocated back order.")

@@ -21,6 +21,7 @@ from api.graphql.types import (
     BackOrder,
     BackOrderConnection,
     BackOrderStatus,
+    Charge,
     Connection,
     First,
     Order,
@@ -31,7 +32,7 @@ from api.graphql.types import (
 )
 from api.graphql.waitlist import WaitlistQueries
 from api.graphql.webhooks import WebhookQueries
-from api.services import preferences, reads
+from api.services import payments, preferences, reads
 from api.services.clock import utcnow
 
 NotificationConnection = Connection[Notification]
@@ -149,6 +150,22 @@ class Query(WebhookQueries, DemandQueries, WaitlistQueries):
         size = reads.page_size(first, info.context.settings.max_page_size)
         page = await reads.list_notifications(size, after, status)
         return NotificationConnection.of(page)
+
+    @strawberry.field(description=(
+        "Staff: authorizations that need the shop, soonest to lapse first: those flagged a "
+        "notice before they lapse (`BACKORDERS_AUTHORIZATION_NOTICE_HOURS`) and still "
+        "holding money, and those that lapsed (state EXPIRED: the balance is charged anew "
+        "when the units are set aside). `renewAuthorization` takes one off the list."))
+    async def expiring_authorizations(
+        self, info: Info,
+        first: Annotated[int | None, strawberry.argument(description=(
+            "At most this many, 1 up to the server's page limit (BACKORDERS_MAX_PAGE_SIZE); "
+            "the limit when null."))] = None,
+    ) -> list[Charge]:
+        limit = info.context.settings.max_page_size
+        if first is not None:
+            limit = min(validation.positive(first, "first"), limit)
+        return await payments.expiring(info.context.actor, limit)
 
     @strawberry.field(description="A product's restocks, soonest first; public.")
     async def restocks(

@@ -23,7 +23,11 @@ from api.graphql.context import Info
 from api.graphql.enums import (
     Availability,
     BackOrderStatus,
+    ChargeKind,
+    ChargeReason,
+    ChargeState,
     CurrencyCode,
+    PaymentMode,
     RestockStatus,
     ShippingPreference,
 )
@@ -159,6 +163,16 @@ class BackorderPolicy:
         "The first this many pre-orders are early birds; null for none."))
     early_bird_bonus: str = strawberry.field(description=(
         "What an early bird gets, in the shop's words; empty when not said."))
+    payment_mode: PaymentMode = strawberry.field(description=(
+        "When back-ordered and pre-ordered units are paid for (units in stock: in full at "
+        "order)."))
+    deposit_amount: Money | None = column(
+        f"(r.deposit_amount, {SHOP_CURRENCY}) if r.deposit_amount is not None else None",
+        description=("A DEPOSIT's fixed amount per back order (never more than it costs); "
+                     "null for a percent or another mode."))
+    deposit_percent: Decimal | None = strawberry.field(description=(
+        "A DEPOSIT's percent of what the back order costs (rounded to the cent, at least a "
+        "cent); null for an amount or another mode."))
     compensation: CompensationPolicy | None = column(
         "product_compensation(r)", description=(
             "The product's own compensation for late back orders; null when it has none "
@@ -183,7 +197,8 @@ class QueueFigures:
     open_back_orders: int = strawberry.field(
         description="Back orders not shipped or cancelled yet.")
     cash_collected_ahead_of_stock: Money = strawberry.field(description=(
-        "What customers paid for units they wait for (charged at ordering, not shipped)."))
+        "What customers paid for units they wait for (not set aside yet): charged at order, "
+        "or a deposit; what an authorization only holds does not count."))
 
 
 @strawberry.type(description="Something the shop sells; public.")
@@ -331,8 +346,15 @@ class BackOrder:
     unit_price: Money = column(f"(r.unit_price, {SHOP_CURRENCY})",
                                description="The price of one unit when it was ordered.")
     refunded_amount: Money = column(f"(r.refunded_amount, {SHOP_CURRENCY})", description=(
-        "What was refunded (zero unless cancelled; a cancelled one is refunded every unit "
-        "that had not shipped)."))
+        "What was refunded (zero unless cancelled; a cancelled one is refunded what it paid "
+        "for every unit that had not shipped)."))
+    paid_amount: Money = column(f"(r.paid_amount, {SHOP_CURRENCY})", description=(
+        "What was taken for it so far (at order, and as its units were set aside; see the "
+        "product's `paymentMode`); refunds are `refundedAmount`. Once every unit is set "
+        "aside it has paid its whole price."))
+    authorized_amount: Money = column(f"(r.authorized_amount, {SHOP_CURRENCY})", description=(
+        "What an open authorization holds for it, to be captured as its units are set "
+        "aside (products paid ON_RELEASE); zero when none."))
     cancel_by: date | None = strawberry.field(description=(
         "The customer's limit (ISO 8601 date, UTC): not shipped by the end of this day, it "
         "cancels itself with a full refund and the customer is told. Null when none; set "
@@ -410,8 +432,10 @@ class Order:
         description="The key it was placed with (unique per customer).")
     placed_at: datetime = strawberry.field(description="When it was placed (ISO 8601, UTC).")
     customer: Customer = column("r.customer_id", description="Who placed it.")
-    amount_charged: Money = column("(r.amount_charged, r.currency)",
-                                   description="What was charged for every line, in full.")
+    amount_charged: Money = column("(r.amount_charged, r.currency)", description=(
+        "What was taken so far (charges and captures, before refunds): its lines' units in "
+        "stock in full, its back orders by their products' `paymentMode` (the rest as their "
+        "units are set aside). See `charges`."))
     amount_refunded: Money = column("(r.amount_refunded, r.currency)",
                                     description="What was refunded (cancelled back orders).")
     shipping: ShippingPreference = strawberry.field(description=(
@@ -427,6 +451,37 @@ class Order:
     @executor_field("loads a list", description="The back orders its lines made.")
     async def back_orders(root: models.Order, info: Info) -> list[BackOrder]:
         return await info.context.loaders.back_orders.load(root.id)  # type: ignore[return-value]
+
+    @executor_field("loads a list", description=(
+        "Its payment ledger, oldest first: every charge, authorization, capture, void and "
+        "refund, with its reason and state (amounts and states only; no payment provider "
+        "is called)."))
+    async def charges(root: models.Order, info: Info) -> list[Charge]:
+        return await info.context.loaders.charges.load(root.id)  # type: ignore[return-value]
+
+
+@strawberry.type(description=(
+    "One entry of an order's payment ledger; seen by its customer and by staff."))
+class Charge:
+    id: strawberry.ID = strawberry.field(description="The entry's id.")
+    kind: ChargeKind = strawberry.field(description="What it did with the money.")
+    reason: ChargeReason = strawberry.field(description="Why it was made.")
+    amount: Money = column(f"(r.amount, {SHOP_CURRENCY})", description="How much.")
+    state: ChargeState = strawberry.field(description="Where it stands.")
+    at: datetime = strawberry.field(description="When it was made (ISO 8601, UTC).")
+    back_order_id: strawberry.ID | None = column(
+        "str(r.back_order_id) if r.back_order_id is not None else None", description=(
+            "The back order it is for; null for units an order line took from stock."))
+    order_id: strawberry.ID = column("str(r.order_id)",
+                                     description="The order whose ledger it is in.")
+    valid_until: datetime | None = strawberry.field(description=(
+        "An authorization's: when it lapses (ISO 8601, UTC); null for other kinds."))
+    flagged_at: datetime | None = strawberry.field(description=(
+        "An authorization's: when it was flagged as soon to lapse (its customer told); null "
+        "if not (yet)."))
+    closed_at: datetime | None = strawberry.field(description=(
+        "An authorization's: when it was captured or voided in full, or replaced; null "
+        "while it holds money or lapsed."))
 
 
 First = Annotated[int | None, strawberry.argument(description=(

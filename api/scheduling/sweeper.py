@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from api.domain.promises import Compensation
-from api.services import promises, releases, waitlist
+from api.services import payments, promises, releases, waitlist
 from api.store.outages import OUTAGES, outage_of
 
 log = logging.getLogger("backorders.sweeper")
@@ -28,11 +28,12 @@ class Swept:
     holds_expired: int = 0
     holds_reminded: int = 0
     released: int = 0
+    authorizations: int = 0
 
     @property
     def any(self) -> bool:
         return bool(self.cancelled or self.compensated or self.holds_expired
-                    or self.holds_reminded or self.released)
+                    or self.holds_reminded or self.released or self.authorizations)
 
 
 class Sweeper:
@@ -51,13 +52,14 @@ class Sweeper:
         swept = Swept(await promises.cancel_overdue(now),
                       await promises.compensate_late(self.compensation, now),
                       await waitlist.expire_due(now), await waitlist.remind_due(now),
-                      released)
+                      released, await payments.flag_expiring(now))
         if swept.any and self.after_change is not None:
             self.after_change()
         if swept.any:
             log.info("sweep: %d released, %d cancelled (cancel-by passed), %d compensated, "
-                     "%d holds expired, %d holders reminded", swept.released, swept.cancelled,
-                     swept.compensated, swept.holds_expired, swept.holds_reminded)
+                     "%d holds expired, %d holders reminded, %d authorizations flagged or "
+                     "lapsed", swept.released, swept.cancelled, swept.compensated,
+                     swept.holds_expired, swept.holds_reminded, swept.authorizations)
         return swept
 
     async def start(self) -> None:

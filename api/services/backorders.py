@@ -15,10 +15,9 @@ from api.domain.shipping import (
     check_partial_shipment,
     check_ship_together,
     in_warehouse,
-    unshipped_refund,
 )
 from api.domain.status import transition
-from api.services import inputs, releases
+from api.services import inputs, payments, releases
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product
@@ -50,7 +49,8 @@ async def cancel_locked(product: Product, back_order: BackOrder, changes: Change
     product.allocated -= set_aside
     if was_queued:
         product.waiting -= back_order.remaining_units
-    refund = unshipped_refund(back_order.unit_price, back_order.quantity, back_order.shipped)
+    # What it paid for units that did not ship; what was only held is voided.
+    refund = payments.on_cancellation(back_order, changes)
     back_order.refunded_amount = refund
     back_order.queue_position = None
     back_order.units_ahead = 0

@@ -14,6 +14,7 @@ from api.domain import validation
 from api.domain.errors import DuplicateSku, InsufficientStock, InvalidInput
 from api.domain.identity import Actor, require_staff
 from api.domain.model import Policy
+from api.domain.payments import PaymentTerms
 from api.domain.preorders import ReleaseChange, release_change, release_due
 from api.domain.promises import Compensation
 from api.services import inputs, releases
@@ -49,6 +50,9 @@ class PolicyChange:
     """The product's own compensation for late back orders (checked when it is made)."""
     clear_compensation: bool = False
     """Back to the shop's compensation policy (settings)."""
+    payment: PaymentTerms | None = None
+    """When back-ordered units are paid for (checked when it is made); new back orders
+    take the new terms."""
     discontinued: bool | None = None
 
 
@@ -62,6 +66,7 @@ async def create_product(
     policy: Policy | None = None,
     compensation: Compensation | None = None,
     early_bird_bonus: str = "",
+    payment: PaymentTerms | None = None,
 ) -> Product:
     require_staff(actor)
     policy = _checked(policy or Policy())
@@ -79,6 +84,9 @@ async def create_product(
         compensation_amount=compensation.amount if compensation else None,
         compensation_percent=compensation.percent if compensation else None,
         early_bird_bonus=bonus,
+        payment_mode=(payment or PaymentTerms()).mode,
+        deposit_amount=payment.deposit_amount if payment else None,
+        deposit_percent=payment.deposit_percent if payment else None,
     )
     if await Product.filter(sku=sku).exists():
         raise DuplicateSku(sku)
@@ -125,6 +133,10 @@ async def update_backorder_policy(
             change = replace(change, compensation=None)
             product.compensation_after_days = None
             product.compensation_amount = product.compensation_percent = None
+        if change.payment is not None:
+            product.payment_mode = change.payment.mode
+            product.deposit_amount = change.payment.deposit_amount
+            product.deposit_percent = change.payment.deposit_percent
         if change.compensation is not None:
             product.compensation_after_days = change.compensation.after_days
             product.compensation_amount = change.compensation.amount

@@ -8,7 +8,14 @@ from typing import Any
 from api import metrics, tracing
 from api.services import messages
 from api.store import statements
-from api.store.models import BackOrder, BackOrderEvent, OutboxEvent, Product, WaitlistEntry
+from api.store.models import (
+    BackOrder,
+    BackOrderEvent,
+    Charge,
+    OutboxEvent,
+    Product,
+    WaitlistEntry,
+)
 from api.store.snapshots import snapshot
 
 BACK_ORDER_TOPIC = "back_order"
@@ -22,6 +29,8 @@ WAITLIST_COLUMNS = ["quantity", "status", "held", "held_price", "hold_offered_at
 """What saving a waitlist entry writes (all that a use case may change)."""
 HISTORY_FIELDS = ("back_order_id", "kind", "status", "version", "detail")
 OUTBOX_FIELDS = ("topic", "key", "payload")
+LEDGER_FIELDS = ("order_id", "back_order_id", "kind", "reason", "amount", "state",
+                 "valid_until")
 
 
 class Changes:
@@ -39,6 +48,11 @@ class Changes:
         self._staff: list[tuple[str, dict[str, Any]]] = []
         self._notices: list[tuple[str, str, dict[str, Any]]] = []
         self._waitlist: dict[int, WaitlistEntry] = {}
+        self._ledger: list[tuple[Any, ...]] = []
+        self._to_orders: dict[str, dict[int, Any]] = {}
+        self._spent: list[int] = []
+        self.taken: dict[int, Any] = {}
+        """Per back order, the money its units set aside took in this change."""
 
     def staff_alert(self, event: str, **data: Any) -> None:
         """A message for the logistics staff, sent with this change."""
@@ -73,10 +87,28 @@ class Changes:
         self._dirty[back_order.id] = back_order
         self._fields.update(fields)
 
-    def record(self, back_order: BackOrder, kind: str, **detail: Any) -> None:
-        """Add a line to the back order's history (the row itself is saved at flush)."""
+    def record(self, back_order: BackOrder, kind: str, **detail: Any) -> dict[str, Any]:
+        """Add a line to the back order's history (the row itself is saved at flush).
+        Returns its detail, which may still be added to before the flush."""
         self._events.append((back_order, kind, detail))
         self._dirty[back_order.id] = back_order
+        return detail
+
+    def ledger(self, order_id: int, back_order_id: int | None, kind: str, reason: str,
+               amount: Any, state: str, valid_until: datetime | None = None) -> None:
+        """An entry of the order's payment ledger, written at flush."""
+        self._ledger.append((order_id, back_order_id, kind, reason, amount, state,
+                             valid_until))
+
+    def add_to_order(self, order_id: int, column: str, amount: Any) -> None:
+        """Money taken (``amount_charged``) or given back (``amount_refunded``) for an
+        order saved before this change."""
+        totals = self._to_orders.setdefault(column, {})
+        totals[order_id] = totals.get(order_id, 0) + amount
+
+    def authorization_spent(self, back_order_id: int) -> None:
+        """The back order's open authorization was captured or voided in full."""
+        self._spent.append(back_order_id)
 
     def product_changed(self, product: Product) -> None:
         self._products[product.id] = product
@@ -106,6 +138,13 @@ class Changes:
         traced = tracing.traceparent()  # None while tracing is off
         await statements.insert_values(OutboxEvent, OUTBOX_FIELDS, self._outbox(events),
                                        {"trace_context": traced} if traced else None)
+        # (closed first: a renewal's new authorization is not one of those it replaces)
+        await statements.close_authorizations(self._spent, self.now)
+        if self._ledger:
+            await statements.insert_values(Charge, LEDGER_FIELDS, self._ledger,
+                                           {"at": self.now})
+        for column, amounts in self._to_orders.items():
+            await statements.add_to_orders(column, amounts)
         await messages.write(events, self._staff, self.now, self._preferences,
                              self._products, traced, self._notices)
         allocated = sum(int(d.get("units", 0)) for _, kind, d in events

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from api.domain.model import QUEUED_STATUSES, Channel, NotificationStatus
@@ -38,6 +39,8 @@ EVENT_FOR = {
     "RELEASED": "RELEASED",
     "RELEASE_DATE_MOVED": "RELEASE_DATE_MOVED",
     "EARLY_BIRD": "EARLY_BIRD",
+    "BALANCE_CHARGED": "BALANCE_CHARGED",
+    "AUTHORIZATION_EXPIRING": "AUTHORIZATION_EXPIRING",
 }
 MOOTS_DATE = {later for later, earlier in MOOTS.items() if "DATE_CHANGED" in earlier}
 STAFF = Channel.STAFF.value
@@ -243,6 +246,9 @@ def chunked(values: list[Any]) -> list[list[Any]]:
 
 def message_data(bo: BackOrder, product: Product, detail: dict[str, Any]) -> dict[str, Any]:
     """What the templates may use; plain JSON values only."""
+    refund = (bo.refunded_amount if bo.status.value == "CANCELLED" else
+              max(bo.paid_amount - bo.unit_price * bo.shipped, Decimal(0)))
+    owed = max(bo.unit_price * bo.quantity - bo.paid_amount, Decimal(0))
     return {
         "back_order_id": bo.id,
         "customer_id": bo.customer_id,
@@ -260,8 +266,9 @@ def message_data(bo: BackOrder, product: Product, detail: dict[str, Any]) -> dic
         "shipped": bo.shipped,
         # On a PARTIALLY_SHIPPED message: the units of this parcel.
         "shipped_now": int(detail.get("units") or 0),
-        "refund_amount": str(bo.refunded_amount if bo.refunded_amount else
-                             bo.unit_price * bo.quantity),
+        # What was refunded (CANCELLED), or what cancelling now would refund.
+        "refund_amount": str(refund),
+        "refunded": refund > 0,
         "version": bo.version,
         # Set on a CANCELLED message when the customer's cancel-by day passed unshipped.
         "cancel_by": _iso(detail.get("cancel_by")),
@@ -274,7 +281,21 @@ def message_data(bo: BackOrder, product: Product, detail: dict[str, Any]) -> dic
         "delayed": bo.delayed,
         "early_bird": bo.early_bird,
         "early_bird_bonus": product.early_bird_bonus,
+        # Payments (api/domain/payments.py): the product's terms, what this back order has
+        # paid and still owes, what this change took for it (on ALLOCATED, RELEASED and
+        # BALANCE_CHARGED), and when an expiring authorization lapses.
+        "payment_mode": product.payment_mode.value,
+        "paid_amount": str(bo.paid_amount),
+        "balance_due": str(owed),
+        "owes": owed > 0,
+        "charged_amount": _money(detail.get("charged")),
+        "authorized_amount": str(bo.authorized_amount),
+        "authorization_valid_until": _iso(detail.get("valid_until")),
     }
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _iso(value: Any) -> str | None:

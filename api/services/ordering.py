@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
@@ -19,7 +19,7 @@ from api.domain.identity import Actor, require_actor
 from api.domain.model import Shipping, Supply
 from api.domain.money import charge
 from api.domain.preorders import early_birds_to_mark
-from api.services import inputs, messages
+from api.services import inputs, messages, payments
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_products_by_sku
@@ -102,25 +102,38 @@ async def _place(
         changes = Changes(now or utcnow(), preferences)
         # First, so that a key used before fails on the unique (customer, key) before
         # anything else is decided.
-        order = await _insert_order(customer, key, digest, requested, currency, products,
-                                    changes.now, shipping)
-        at_tail = await _place_lines(order, requested, products, priority, changes)
+        plans = _plans(requested, products, changes.now.date())
+        order = await _insert_order(customer, key, digest, requested, plans, currency,
+                                    products, changes.now, shipping)
+        at_tail = await _place_lines(order, requested, plans, products, priority, changes)
         await changes.flush()
     for product, back_order, supply in at_tail:
         remember_tail(product, back_order, supply)
     return order
 
 
+def _plans(requested: list[LineRequest], products: dict[str, Product], today: date
+           ) -> list[LinePlan]:
+    return [
+        plan_line(line.sku, line.quantity, products[line.sku].stock,
+                  products[line.sku].policy, products[line.sku].discontinued, today)
+        for line in requested
+    ]
+
+
 async def _insert_order(customer: str, key: str, digest: str, requested: list[LineRequest],
-                        currency: str, products: dict[str, Product], now: datetime,
-                        shipping: Shipping) -> Order:
+                        plans: list[LinePlan], currency: str, products: dict[str, Product],
+                        now: datetime, shipping: Shipping) -> Order:
     order = Order(
         customer_id=customer,
         idempotency_key=key,
         request_hash=digest,
         currency=currency,
+        # What is taken now (the rest of a back order's price as its units are set aside,
+        # by its product's payment terms: api/services/payments.py).
         amount_charged=sum(
-            (charge(products[line.sku].price, line.quantity) for line in requested), Decimal(0)),
+            (payments.line_charge(products[line.sku], plan.allocate_now, plan.backorder)
+             for line, plan in zip(requested, plans, strict=True)), Decimal(0)),
         amount_refunded=NO_MONEY,
         amount_credited=NO_MONEY,
         placed_at=now,
@@ -131,19 +144,14 @@ async def _insert_order(customer: str, key: str, digest: str, requested: list[Li
 
 
 async def _place_lines(
-    order: Order, requested: list[LineRequest], products: dict[str, Product], priority: int,
-    changes: Changes,
+    order: Order, requested: list[LineRequest], plans: list[LinePlan],
+    products: dict[str, Product], priority: int, changes: Changes,
 ) -> list[tuple[Product, BackOrder, list[Supply]]]:
     """Allocate what is free, queue the rest: at the tail of each queue when it belongs
     there (the usual case, no rows but the new ones are written), else by a resync.
 
     Returns the back orders placed at a tail, with the supply their estimate used."""
     today = changes.now.date()
-    plans = [
-        plan_line(line.sku, line.quantity, products[line.sku].stock,
-                  products[line.sku].policy, products[line.sku].discontinued, today)
-        for line in requested
-    ]
     await _check_customer_limits(order.customer_id, requested, plans, products)
     queues = {line.sku: known_tail(products[line.sku])
               or await tail_and_supply(products[line.sku].id)
@@ -162,6 +170,7 @@ async def _place_lines(
             waited[product.id] = product.waiting
             product.waiting += line.backordered
             back_order = _back_order(order, line, priority, changes.now)
+            payments.set_at_order(back_order, product)
             back_order.pre_order = product.policy.is_preorder(today)
             if back_order.pre_order and product.early_bird_size is not None:
                 early.append(back_order)
@@ -174,6 +183,9 @@ async def _place_lines(
     for back_order in early:
         await _mark_if_early(by_id[back_order.product_id], back_order)
     await statements.insert_returning_ids(back_orders, "product_id")
+    of_line = {back_order.line_id: back_order for back_order in back_orders}
+    for line in lines:
+        payments.placed(line, of_line.get(line.id), by_id[line.product_id], changes)
     for back_order in back_orders:
         changes.placed(back_order)
         if back_order.early_bird:  # (the PLACED message says so: api/domain/notices.py)

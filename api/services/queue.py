@@ -15,7 +15,7 @@ from api.domain.preorders import release_due
 from api.domain.queue import BEFORE_TIE_BREAK, comes_after, orm_ordering, sort_key, sql_order_by
 from api.domain.restocks import OPEN_RESTOCK_STATUSES
 from api.domain.status import status_for_allocation, transition
-from api.services import holding
+from api.services import holding, payments
 from api.services.changes import Changes
 from api.store import prepared, statements
 from api.store.models import BackOrder, BackOrderEvent, Product, Restock
@@ -118,8 +118,10 @@ async def resync_queue(product: Product, changes: Changes,
         if not bo.pre_order:
             continue
         if releasing:
-            changes.record(bo, "RELEASED", release_date=product.release_date,
-                           allocated=bo.allocated)
+            said = changes.record(bo, "RELEASED", release_date=product.release_date,
+                                  allocated=bo.allocated)
+            if bo.id in changes.taken:
+                said["charged"] = changes.taken[bo.id]
         elif release_moved_from is not None:
             changes.record(bo, "RELEASE_DATE_MOVED", previous_release_date=release_moved_from,
                            release_date=product.release_date)
@@ -253,7 +255,9 @@ def _apply_grants(
             bo.status = transition(bo.status, status)
         granted += grant.units
         changes.touch(bo, "allocated", "status")
-        changes.record(bo, bo.status.value, units=grant.units, allocated=bo.allocated)
+        said = changes.record(bo, bo.status.value, units=grant.units, allocated=bo.allocated)
+        if charged := payments.on_allocation(bo, changes):  # (units set aside are paid for)
+            said["charged"] = charged
         if bo.status is Status.ALLOCATED:
             bo.allocated_at = changes.now
             bo.queue_position = None

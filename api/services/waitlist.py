@@ -28,7 +28,7 @@ from api.domain.model import (
     WaitlistStatus,
 )
 from api.domain.money import charge
-from api.services import holding, inputs
+from api.services import holding, inputs, payments
 from api.services.changes import Changes
 from api.services.clock import utcnow
 from api.services.locks import lock_product, lock_product_by_sku
@@ -112,10 +112,11 @@ async def claim(actor: Actor | None, entry_id: int, currency: str,
                       request_hash=CLAIM_KEY.format(entry.id), currency=currency,
                       amount_charged=charge(entry.held_price, units), placed_at=changes.now)
         await order.save()
-        await OrderLine.create(order_id=order.id, product_id=product.id, quantity=units,
-                               unit_price=entry.held_price,
-                               amount_charged=charge(entry.held_price, units),
-                               allocated_now=units, backordered=0)
+        line = await OrderLine.create(order_id=order.id, product_id=product.id,
+                                      quantity=units, unit_price=entry.held_price,
+                                      amount_charged=charge(entry.held_price, units),
+                                      allocated_now=units, backordered=0)
+        payments.placed(line, None, product, changes)
         product.held -= units
         product.allocated += units
         entry.held = 0

@@ -129,7 +129,9 @@ def figures_sql(postgres: bool, bucket: Bucket, by_product: bool, by_bucket: boo
         f" FROM l{group})",
         f"b AS (SELECT b.product_id, {back_bucket}b.status, b.quantity - b.allocated AS"
         f" remaining, {placed} AS placed,"
-        f" CAST(ROUND(b.unit_price * 100) AS BIGINT) AS cents,"
+        " CAST(ROUND(CASE WHEN b.paid_amount > b.unit_price * b.allocated THEN"
+        " (b.paid_amount - b.unit_price * b.allocated) * 100 ELSE 0 END) AS BIGINT)"
+        " AS ahead_cents,"
         f" CAST(CASE WHEN b.allocated_at IS NOT NULL THEN"
         f" {_epoch(postgres, 'b.allocated_at')} - {placed} END AS {real}) AS to_allocated,"
         f" CAST(CASE WHEN b.status = {SHIPPED} THEN"
@@ -149,7 +151,7 @@ def figures_sql(postgres: bool, bucket: Bucket, by_product: bool, by_bucket: boo
         f" SUM(CASE WHEN status IN ({QUEUED}) THEN 1 ELSE 0 END) AS open_back_orders,"
         f" SUM(CASE WHEN status IN ({QUEUED}) THEN remaining ELSE 0 END) AS open_units,"
         f" MIN(CASE WHEN status IN ({QUEUED}) THEN placed END) AS oldest_open_placed,"
-        f" SUM(CASE WHEN status IN ({QUEUED}) THEN cents * remaining ELSE 0 END) AS cash_cents,"
+        f" SUM(CASE WHEN status IN ({QUEUED}) THEN ahead_cents ELSE 0 END) AS cash_cents,"
         f" COUNT(rating) AS ratings, CAST(SUM(rating) AS {real}) / NULLIF(COUNT(rating), 0)"
         f" AS rating_mean, {waits} FROM b{group})")
     joined = "lines" + join("backs")

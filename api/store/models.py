@@ -8,7 +8,11 @@ from tortoise import fields
 from tortoise.models import Model
 
 from api.domain.model import (
+    ChargeKind,
+    ChargeReason,
+    ChargeState,
     NotificationStatus,
+    PaymentMode,
     Policy,
     QueueEntry,
     RestockStatus,
@@ -18,6 +22,7 @@ from api.domain.model import (
     Supply,
     WaitlistStatus,
 )
+from api.domain.payments import PaymentTerms
 from api.domain.restocks import RestockState
 from api.domain.webhooks import DeliveryStatus
 
@@ -58,6 +63,11 @@ class Product(Model):
     # The first this many pre-orders in queue order are early birds (api/domain/preorders.py).
     early_bird_size = fields.IntField(null=True)
     early_bird_bonus = fields.CharField(max_length=200, default="", db_default="")
+    # When back-ordered units are paid for (api/domain/payments.py).
+    payment_mode = fields.CharEnumField(PaymentMode, max_length=16, default=PaymentMode.IN_FULL,
+                                        db_default=PaymentMode.IN_FULL.value)
+    deposit_amount = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
+    deposit_percent = fields.DecimalField(max_digits=5, decimal_places=2, null=True)
     delay_grace_days = fields.IntField(default=2)
     low_stock_threshold = fields.IntField(default=5)
     customer_limit = fields.IntField(null=True)
@@ -93,6 +103,10 @@ class Product(Model):
     def stock(self) -> Stock:
         return Stock(on_hand=self.on_hand, allocated=self.allocated, waiting=self.waiting,
                      held=self.held)
+
+    @property
+    def payment(self) -> PaymentTerms:
+        return PaymentTerms(self.payment_mode, self.deposit_amount, self.deposit_percent)
 
 
 class Restock(Model):
@@ -221,6 +235,10 @@ class BackOrder(Model):
     pre_order = fields.BooleanField(default=False, db_default=False)
     # One of the product's first early_bird_size pre-orders in queue order (the bonus).
     early_bird = fields.BooleanField(default=False, db_default=False)
+    # Taken for it (charges and captures; refunds are refunded_amount) and held for it by
+    # an open authorization (api/domain/payments.py).
+    paid_amount = money(default=0, db_default=0)
+    authorized_amount = money(default=0, db_default=0)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -244,6 +262,31 @@ class BackOrder(Model):
             quantity=self.quantity,
             allocated=self.allocated,
         )
+
+
+class Charge(Model):
+    # One entry of an order's payment ledger: amounts and states only, no provider is called.
+    id = fields.BigIntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="charges", on_delete=fields.CASCADE
+    )
+    order_id: int
+    # The back order it is for; null for units taken from stock at order.
+    back_order_id = fields.IntField(null=True)
+    kind = fields.CharEnumField(ChargeKind, max_length=16)
+    reason = fields.CharEnumField(ChargeReason, max_length=16)
+    amount = money()
+    state = fields.CharEnumField(ChargeState, max_length=12)
+    at = fields.DatetimeField()
+    # An authorization's: when it lapses, when its customer was told it soon would, and
+    # when it was captured or voided in full (or replaced, or lapsed).
+    valid_until = fields.DatetimeField(null=True)
+    flagged_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "charge"
+        indexes = (("state", "valid_until"), ("back_order_id", "kind"))
 
 
 class Shipment(Model):

@@ -300,3 +300,40 @@ async def units_on_back_order(customer_id: str, product_ids: Sequence[int]) -> d
         f" AND product_id IN ({marks}) AND status IN ('WAITING', 'PARTIALLY_ALLOCATED',"
         " 'ALLOCATED') GROUP BY product_id", [customer_id, *product_ids])
     return {int(row["product_id"]): int(row["units"]) for row in rows}
+
+
+async def add_to_orders(column: str, amounts: Mapping[int, Any]) -> None:
+    """Add each amount to its order's money ``column`` (``amount_charged`` or
+    ``amount_refunded``): one statement on PostgreSQL, one prepared per order on SQLite."""
+    if not amounts:
+        return
+    assert column in ("amount_charged", "amount_refunded")
+    db = connection()
+    if is_postgres(db):
+        await db.execute_query(
+            f'UPDATE "customer_order" AS o SET "{column}" = o."{column}" + v.amount'
+            " FROM unnest($1::INT[], $2::NUMERIC[]) AS v(id, amount) WHERE o.id = v.id",
+            [list(amounts), list(amounts.values())])
+        return
+    await db.execute_many(
+        f'UPDATE "customer_order" SET "{column}" = "{column}" + ? WHERE "id" = ?',
+        [[str(amount), order_id] for order_id, amount in amounts.items()])
+
+
+async def close_authorizations(back_order_ids: Sequence[int], now: Any) -> None:
+    """The open authorizations of these back orders are spent: captured or voided in full."""
+    if not back_order_ids:
+        return
+    db = connection()
+    at = DatetimeField().to_db_value(now, Model)
+    sql = ('UPDATE "charge" SET "state" = \'CLOSED\', "closed_at" = $1 WHERE "kind" ='
+           " 'AUTHORIZATION' AND \"state\" IN ('AUTHORIZED', 'EXPIRED') AND")
+    if is_postgres(db):
+        await db.execute_query(sql + ' "back_order_id" = ANY($2::INT[])',
+                               [at, list(back_order_ids)])
+        return
+    for start in range(0, len(back_order_ids), 500):
+        chunk = list(back_order_ids[start:start + 500])
+        marks = ", ".join(f"${i + 2}" for i in range(len(chunk)))
+        await db.execute_query(dialect_sql(sql + f' "back_order_id" IN ({marks})', False),
+                               [at, *chunk])

@@ -32,6 +32,7 @@ QUERIES = {
     "order": ('{ order(id: "{order}") { id } }', D, A, D, A),
     "viewer": ("{ viewer { id } }", D, A, A, A),
     "restocks": ('{ restocks(sku: "KB") { id } }', A, A, A, A),
+    "expiringAuthorizations": ("{ expiringAuthorizations { id } }", D, D, D, A),
     "notifications": ("{ notifications { totalCount } }", D, D, D, A),
     "waitlistEntries": ("{ waitlistEntries { totalCount } }", D, A, A, A),
     "webhookEndpoints": ("{ webhookEndpoints { totalCount } }", D, D, D, A),
@@ -64,6 +65,8 @@ MUTATIONS = {
     "setBackOrderCancelBy": ('mutation { setBackOrderCancelBy(id: "{bo}", cancelBy: null) '
                              + R + " }", D, A, D, A),
     "acceptDelay": ('mutation { acceptDelay(id: "{bo}") ' + R + " }", D, A, D, A),
+    "renewAuthorization": ('mutation { renewAuthorization(id: "{bo}") ' + R + " }",
+                           D, D, D, A),
     "shipAllocatedUnits": ('mutation { shipAllocatedUnits(id: "{bo}") ' + R + " }",
                            D, D, D, A),
     "setOrderShipping": ('mutation { setOrderShipping(id: "{order}", shipping: SHIP_TOGETHER) '

@@ -20,13 +20,15 @@ TODAY = date(2026, 3, 2)
 CUSTOMER_EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "PARTIALLY_SHIPPED",
                    "CANCELLED",
                    "DELAY_OFFER", "DELAY_ACCEPTED", "PRIORITY_CHANGED", "COMPENSATED",
-                   "RELEASED", "RELEASE_DATE_MOVED", "EARLY_BIRD")
+                   "RELEASED", "RELEASE_DATE_MOVED", "EARLY_BIRD", "BALANCE_CHARGED",
+                   "AUTHORIZATION_EXPIRING")
 STAFF_EVENTS = ("RESTOCK_OVERDUE", "CAP_REACHED")
 HOLD_EVENTS = ("HOLD_OFFERED", "HOLD_EXPIRING", "HOLD_EXPIRED")
 
 
 def back_order(status: Status, quantity: int, allocated: int, position: int | None,
                ahead: int, **extra: Any) -> BackOrder:
+    extra.setdefault("paid_amount", Decimal("12.50") * quantity)  # IN_FULL unless given
     return BackOrder(
         id=7, order_id=1, line_id=1, product_id=1, customer_id="alice", status=status,
         quantity=quantity, allocated=allocated, queue_position=position, units_ahead=ahead,
@@ -62,6 +64,14 @@ STATES = {
         Status.PARTIALLY_ALLOCATED, 2, 1, 1, 0, pre_order=True, estimate_scheduled=True),
     "pre-order set aside on release, an early bird": back_order(
         Status.ALLOCATED, 1, 1, None, 0, pre_order=True, early_bird=True),
+    "a deposit paid, waiting": back_order(Status.WAITING, 2, 0, 2, 1,
+                                          paid_amount=Decimal("5.00")),
+    "a deposit, one of two set aside": back_order(Status.PARTIALLY_ALLOCATED, 2, 1, 1, 0,
+                                                  paid_amount=Decimal("12.50")),
+    "authorized, waiting": back_order(Status.WAITING, 1, 0, 1, 0, paid_amount=Decimal(0),
+                                      authorized_amount=Decimal("12.50"), pre_order=True),
+    "authorized, cancelled": back_order(Status.CANCELLED, 1, 0, None, 0,
+                                        paid_amount=Decimal(0)),
 }
 QUEUED = (Status.WAITING, Status.PARTIALLY_ALLOCATED)
 WRITTEN_IN = {
@@ -78,6 +88,8 @@ WRITTEN_IN = {
     "RELEASED": (*QUEUED, Status.ALLOCATED),
     "RELEASE_DATE_MOVED": QUEUED,  # before the release nothing is set aside
     "EARLY_BIRD": (*QUEUED, Status.ALLOCATED),
+    "BALANCE_CHARGED": (Status.PARTIALLY_ALLOCATED, Status.ALLOCATED),
+    "AUTHORIZATION_EXPIRING": QUEUED,
 }
 """The states a back order can be in when each event's message is written (its data is
 the back order as that change left it)."""
@@ -91,6 +103,7 @@ CASES = [(event, state) for event in CUSTOMER_EVENTS for state, row in STATES.it
 
 def detail(state: str) -> dict[str, Any]:
     return {"previous": TODAY, "previous_release_date": TODAY + timedelta(days=2),
+            "charged": Decimal("7.50"), "valid_until": datetime(2026, 3, 9, tzinfo=UTC),
             **({"units": PARCELS[state]} if state in PARCELS else {})}
 PRODUCT = Product(id=1, sku="KB-ERGO", name="Ergonomic keyboard", price=Decimal("12.50"),
                   release_date=TODAY + timedelta(days=7), early_bird_bonus="a signed print")
