@@ -16,6 +16,16 @@ EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "PARTIALLY_SHIPPED",
           "HOLD_EXPIRING", "HOLD_EXPIRED", "RELEASED", "RELEASE_DATE_MOVED", "EARLY_BIRD",
           "BALANCE_CHARGED", "AUTHORIZATION_EXPIRING", "RESTOCK_OVERDUE", "CAP_REACHED")
 SMS_LIMIT = 160
+ADDED_LATER: dict[str, Any] = {
+    "shipped": 0, "shipped_now": 0, "cancel_by": None, "credit_amount": "0.00",
+    "pre_order": False, "release_date": None, "previous_release_date": None, "delayed": False,
+    "early_bird": False, "early_bird_bonus": None, "payment_mode": "IN_FULL",
+    "paid_amount": "0.00", "balance_due": "0.00", "owes": False, "charged_amount": None,
+    "authorized_amount": "0.00", "authorization_valid_until": None,
+}
+"""Template values that a message queued by an earlier version lacks, with what they meant
+then (nothing shipped in parts, no pre-order, paid in full at order), so that a message still
+waiting when the service is upgraded is sent as written instead of set aside as broken."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +74,17 @@ def _block(event: str, name: str, data: dict[str, Any], override: str | None) ->
     return "".join(template.blocks[name](context)).strip()
 
 
+def _positive(amount: Any) -> bool:
+    try:
+        return float(amount or 0) > 0
+    except (TypeError, ValueError):
+        return False
+
+
 def render(event: str, channel: str, data: dict[str, Any],
            template_dir: str | None = None) -> Message:
     """The message for ``event`` on ``channel``; ``template_dir`` overrides built-ins."""
+    data = {**ADDED_LATER, "refunded": _positive(data.get("refund_amount")), **data}
     if channel == "EMAIL" or channel == "STAFF":
         return Message(channel, _block(event, "email_subject", data, template_dir),
                        _block(event, "email_text", data, template_dir),

@@ -15,6 +15,7 @@ from api.services.holding import notice_data
 from api.services.messages import message_data
 from api.store.models import BackOrder, Product, WaitlistEntry
 from notifiers import CHANNELS, EVENTS, render
+from notifiers.messages import ADDED_LATER
 
 TODAY = date(2026, 3, 2)
 CUSTOMER_EVENTS = ("PLACED", "DATE_CHANGED", "ALLOCATED", "SHIPPED", "PARTIALLY_SHIPPED",
@@ -156,6 +157,25 @@ def test_every_customer_template_reads_right_in_every_state(event: str, state: s
     for channel in ("EMAIL", "SMS", "PUSH"):
         for part in _rendered(event, channel, data):
             assert _problems(_text_of(part)) == [], (event, state, channel)
+
+
+@pytest.mark.parametrize(("event", "state"), CASES)
+def test_a_message_queued_by_an_earlier_version_still_reads_right(event: str,
+                                                                  state: str) -> None:
+    """A message written before the keys of later versions (parts shipped, pre-orders,
+    payments) existed and still waiting at the upgrade is sent, not set aside as broken."""
+    now = message_data(STATES[state], PRODUCT, detail(state))
+    data = {"currency": "USD", "status_url": "", "rate_url": "",
+            **{key: value for key, value in now.items()
+               if key not in ADDED_LATER and key != "refunded"}}
+    for channel in ("EMAIL", "SMS", "PUSH"):
+        for part in _rendered(event, channel, data):
+            assert _problems(_text_of(part)) == [], (event, state, channel)
+
+
+def test_the_defaults_for_earlier_messages_name_keys_the_service_writes() -> None:
+    written = message_data(STATES["scheduled"], PRODUCT, detail("scheduled"))
+    assert set(ADDED_LATER) <= set(written), set(ADDED_LATER) - set(written)
 
 
 @pytest.mark.parametrize("event", STAFF_EVENTS)
